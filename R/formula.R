@@ -1,0 +1,277 @@
+# From a formula (lme4 syntax) and data to the matrices of the model:
+# Y (n x p), X (n x b), XF (n x bF), and one (Z, K) pair per random-effect term.
+# The random-effect syntax is read with lme4's own helpers (findbars, nobars,
+# subbars, mkReTrms); nothing here parses formulas by hand.
+
+#' Parse a SLAMglmm formula into model matrices
+#'
+#' @param formula two-sided formula, `Y ~ fixed + (1 | g)`.
+#' @param data data frame or NULL.
+#' @param factor_formula NULL or a one-sided formula of the factors' fixed
+#'   effects.
+#' @param relmat named list of relationship matrices.
+#' @return A list with `Y` (n x p double matrix with trait names), `X`, `XF`,
+#'   `penalized`, `terms` (list of random-effect terms, each with `name`, `Z`,
+#'   `K` (NULL for the identity), `levels`, `relmat_given`), `formula`,
+#'   `factor_formula`.
+#' @noRd
+slam_parse_formula <- function(formula, data = NULL, factor_formula = NULL, relmat = list()) {
+  formula <- check_formula(formula)
+  data <- check_data(data)
+  env <- environment(formula)
+  if (is.null(env)) env <- parent.frame()
+
+  Y <- slam_response(formula, data, env)
+  n <- nrow(Y)
+  if (!is.null(data) && nrow(data) != n) {
+    slam_stop("the response has ", n, " rows but `data` has ", nrow(data), " rows.")
+  }
+  # a data frame with the right number of rows, so that variables not in
+  # `data` are looked up in the formula's environment with the right length
+  frame_data <- if (is.null(data)) data.frame(row.names = seq_len(n)) else data
+
+  rhs <- one_sided(formula)
+  mf <- slam_model_frame(rhs, frame_data, env, "the formula")
+
+  fixed <- lme4::nobars(rhs)
+  if (is.null(fixed)) fixed <- stats::as.formula("~ 1", env = env)
+  X <- slam_design(fixed, mf, intercept = NA)
+  check_full_rank(X, "fixed-effect")
+  penalized <- colnames(X) != "(Intercept)"
+
+  if (is.null(factor_formula)) {
+    factor_fixed <- fixed
+    XF <- slam_design(fixed, mf, intercept = FALSE)
+  } else {
+    factor_fixed <- check_factor_formula(factor_formula)
+    mfF <- slam_model_frame(factor_fixed, frame_data, environment(factor_fixed), "`factor_formula`")
+    XF <- slam_design(factor_fixed, mfF, intercept = FALSE)
+    check_full_rank(XF, "factor fixed-effect (`factor_formula`)")
+  }
+
+  terms <- slam_random_terms(rhs, mf)
+  names_terms <- vapply(terms, function(t) t$name, "")
+  relmat <- check_relmat_list(relmat, names_terms)
+  terms <- lapply(terms, function(t) slam_term_matrices(t, relmat[[t$name]]))
+  names(terms) <- names_terms
+
+  list(Y = Y, X = X, XF = XF, penalized = penalized, terms = terms,
+       formula = formula, factor_formula = factor_fixed)
+}
+
+#' Check the model formula
+#' @noRd
+check_formula <- function(formula) {
+  if (!inherits(formula, "formula")) {
+    slam_stop("`formula` must be a formula such as Y ~ x + (1 | g).")
+  }
+  if (length(formula) != 3L) {
+    slam_stop("`formula` must be two-sided: a response (a matrix or cbind(y1, y2, ...)) ",
+              "on the left of ~.")
+  }
+  formula
+}
+
+#' Check the data argument
+#' @noRd
+check_data <- function(data) {
+  if (is.null(data)) return(NULL)
+  if (is.list(data) && !is.data.frame(data)) data <- as.data.frame(data)
+  if (!is.data.frame(data)) {
+    slam_stop("`data` must be a data frame (or NULL to take variables from the ",
+              "formula's environment).")
+  }
+  data
+}
+
+#' The one-sided formula of the right-hand side
+#' @noRd
+one_sided <- function(formula) {
+  rhs <- formula[-2L]
+  environment(rhs) <- environment(formula)
+  rhs
+}
+
+#' Evaluate the response of the formula
+#'
+#' The left-hand side is evaluated in `data` (then the formula's environment):
+#' a numeric matrix, a numeric vector or `cbind(y1, y2, ...)`.
+#'
+#' @return An n x p double matrix with column names (trait names; default
+#'   `y1`, ..., `yp`).
+#' @noRd
+slam_response <- function(formula, data, env) {
+  lhs <- formula[[2L]]
+  Y <- tryCatch(
+    eval(lhs, envir = if (is.null(data)) env else data, enclos = env),
+    error = function(e) {
+      slam_stop("could not evaluate the response '", deparse1(lhs), "': ",
+                conditionMessage(e))
+    })
+  if (is.data.frame(Y)) {
+    bad <- names(Y)[!vapply(Y, is.numeric, TRUE)]
+    if (length(bad)) {
+      slam_stop("the response must be numeric; trait(s) ",
+                paste0("'", bad, "'", collapse = ", "), " are not.")
+    }
+    Y <- as.matrix(Y)
+  }
+  if (inherits(Y, "Matrix")) Y <- as.matrix(Y)
+  if (is.null(dim(Y))) {
+    if (!is.atomic(Y)) {
+      slam_stop("the response '", deparse1(lhs), "' must be a numeric matrix or vector.")
+    }
+    nm <- if (is.name(lhs)) as.character(lhs) else "y1"
+    Y <- matrix(Y, ncol = 1L, dimnames = list(names(Y), nm))
+  }
+  if (length(dim(Y)) != 2L) {
+    slam_stop("the response '", deparse1(lhs), "' must be a matrix (n x p).")
+  }
+  if (is.null(colnames(Y))) {
+    colnames(Y) <- paste0("y", seq_len(ncol(Y)))
+  } else {
+    empty <- is.na(colnames(Y)) | colnames(Y) == ""
+    colnames(Y)[empty] <- paste0("y", which(empty))
+  }
+  if (!is.numeric(Y) && !all(is.na(Y) & is.logical(Y))) {
+    slam_stop("the response must be numeric; trait(s) ",
+              paste0("'", colnames(Y), "'", collapse = ", "), " are of type ", typeof(Y), ".")
+  }
+  if (is.logical(Y)) storage.mode(Y) <- "double"
+  check_response(Y)
+}
+
+#' Model frame of all variables of a one-sided formula
+#'
+#' Random-effect bars are replaced by `+` (lme4::subbars) so that grouping
+#' factors are included. Missing values are kept (na.pass) and then reported.
+#' @noRd
+slam_model_frame <- function(rhs, data, env, where) {
+  full <- lme4::subbars(rhs)
+  environment(full) <- env
+  mf <- tryCatch(
+    stats::model.frame(full, data = data, na.action = stats::na.pass,
+                       drop.unused.levels = TRUE),
+    error = function(e) slam_stop("could not build the model frame of ", where, ": ",
+                                  conditionMessage(e)))
+  if (nrow(mf) != nrow(data)) {
+    slam_stop("the variables of ", where, " must have one value per row of the response (",
+              nrow(data), ").")
+  }
+  check_no_na(mf, where)
+  mf
+}
+
+#' A fixed-effect design matrix
+#'
+#' @param fixed one-sided formula without random terms.
+#' @param mf model frame holding its variables.
+#' @param intercept NA: as in the formula; FALSE: the design of the formula
+#'   with an intercept, without its intercept column (so that factor codings
+#'   are the same as with an intercept).
+#' @return A double matrix with column names.
+#' @noRd
+slam_design <- function(fixed, mf, intercept = NA) {
+  tt <- stats::terms(fixed, data = mf)
+  if (!is.na(intercept) && !intercept) attr(tt, "intercept") <- 1L
+  X <- stats::model.matrix(tt, mf)
+  if (!is.na(intercept) && !intercept) {
+    X <- X[, colnames(X) != "(Intercept)", drop = FALSE]
+  }
+  attr(X, "assign") <- NULL
+  attr(X, "contrasts") <- NULL
+  rownames(X) <- NULL
+  storage.mode(X) <- "double"
+  X
+}
+
+#' Check a user-given factor formula
+#' @noRd
+check_factor_formula <- function(factor_formula) {
+  if (!inherits(factor_formula, "formula")) {
+    slam_stop("`factor_formula` must be NULL or a one-sided formula such as ~ sex + age.")
+  }
+  if (length(factor_formula) != 2L) {
+    slam_stop("`factor_formula` must be one-sided (no response), e.g. ~ sex + age.")
+  }
+  if (length(lme4::findbars(factor_formula))) {
+    slam_stop("random-effect terms in `factor_formula` are not yet supported; ",
+              "the factors share the random-effect term of `formula`.")
+  }
+  factor_formula
+}
+
+#' The random-effect terms of a formula
+#'
+#' Uses lme4::findbars and lme4::mkReTrms. Only intercept terms `(1 | g)` are
+#' supported, and at most one of them.
+#'
+#' @return A list with one element per term: `name` (grouping factor, as
+#'   written), `group` (the grouping factor, one value per row).
+#' @noRd
+slam_random_terms <- function(rhs, mf) {
+  bars <- lme4::findbars(rhs)
+  if (length(bars) == 0L) return(list())
+  re <- tryCatch(lme4::mkReTrms(bars, mf),
+                 error = function(e) slam_stop("could not build the random-effect terms: ",
+                                               conditionMessage(e)))
+  # mkReTrms may reorder the terms; use its own order throughout
+  labels <- names(re$cnms)
+  assign <- attr(re$flist, "assign")
+  terms <- lapply(seq_along(re$cnms), function(i) {
+    cn <- re$cnms[[i]]
+    if (!identical(unname(cn), "(Intercept)")) {
+      slam_stop("random-effect term for '", labels[i], "' has column(s) ",
+                paste0("'", cn, "'", collapse = ", "), ": only random intercepts (1 | ",
+                labels[i], ") are supported; random slopes are not.")
+    }
+    list(name = labels[i], group = re$flist[[assign[i]]])
+  })
+  dup <- labels[duplicated(labels)]
+  if (length(dup)) {
+    slam_stop("grouping factor '", dup[1L], "' appears in more than one random-effect term.")
+  }
+  if (length(terms) > 1L) {
+    slam_stop("only one random-effect term is supported so far; the formula has ",
+              length(terms), ": ", paste0("(", vapply(bars, deparse1, ""), ")", collapse = ", "), ".")
+  }
+  terms
+}
+
+#' Z and K of one random-effect term
+#'
+#' With a relationship matrix `K`, the levels are its row names in its order
+#' (levels absent from the data are kept: their columns of Z are zero), and
+#' every level present in the data must be among them. Without one, the
+#' levels are those present in the data and K is the identity (NULL).
+#'
+#' @param term list with `name` and `group`.
+#' @param K NULL or the user's relationship matrix.
+#' @return `term` with `Z` (n x r double matrix), `K` (r x r or NULL),
+#'   `levels` (character r), `relmat_given` (logical).
+#' @noRd
+slam_term_matrices <- function(term, K = NULL) {
+  ids <- as.character(term$group)
+  if (is.null(K)) {
+    levels <- levels(droplevels(term$group))
+  } else {
+    K <- check_relmat_matrix(K, term$name)
+    levels <- rownames(K)
+    missing <- setdiff(unique(ids), levels)
+    if (length(missing)) {
+      slam_stop("`relmat$", term$name, "` has no row for ", length(missing), " level(s) of '",
+                term$name, "' present in the data, e.g. ",
+                paste0("'", utils::head(missing, 5L), "'", collapse = ", "), ".")
+    }
+  }
+  col <- match(ids, levels)
+  Z <- matrix(0, nrow = length(ids), ncol = length(levels),
+              dimnames = list(NULL, levels))
+  Z[cbind(seq_along(ids), col)] <- 1
+  term$Z <- Z
+  term$K <- K
+  term$levels <- levels
+  term$relmat_given <- !is.null(K)
+  term$group <- NULL
+  term
+}

@@ -1,0 +1,17 @@
+#' SLAMglmm: sparse-factor linear mixed models for many traits
+#'
+#' Fits Bayesian sparse-factor linear mixed models (a generalisation of BSFG)
+#' to high-dimensional traits: fixed effects on traits and on latent factors,
+#' a random-effect term with any relationship (kinship) matrix, discrete priors
+#' on variance proportions, and a multiplicative gamma process shrinkage prior
+#' on the factor loadings. The model syntax follows lme4 and the prior
+#' specification follows MCMCglmm; the Gibbs sampler is written in Rust.
+#'
+#' The main function is [SLAMglmm()]; priors are set with [slam_prior()].
+#'
+#' @keywords internal
+#' @useDynLib SLAMglmm, .registration = TRUE
+#' @importFrom lme4 findbars nobars subbars mkReTrms
+#' @importFrom stats model.frame model.matrix terms sd na.pass setNames as.formula
+#' @importFrom utils head
+"_PACKAGE"

@@ -1,0 +1,256 @@
+# Input checks used by SLAMglmm() and slam_prior().
+#
+# Every check stops with an error message that names the offending argument
+# (or prior element), so that a user can find the problem without reading
+# code. All checks run in R, before any Rust code is called.
+
+#' Stop with a message, without the call
+#'
+#' @param ... pieces of the message, pasted together with no separator.
+#' @return Never returns.
+#' @noRd
+slam_stop <- function(...) {
+  stop(paste0(...), call. = FALSE)
+}
+
+#' Is `x` a single finite number?
+#' @noRd
+is_number <- function(x) {
+  is.numeric(x) && length(x) == 1L && !is.na(x) && is.finite(x)
+}
+
+#' Is `x` a single whole number (integer-valued double or integer)?
+#' @noRd
+is_whole <- function(x) {
+  is_number(x) && abs(x - round(x)) < 1e-8
+}
+
+#' Check a single number against a lower bound
+#'
+#' @param x the value.
+#' @param name how to name it in an error message.
+#' @param lower lower bound.
+#' @param strict if TRUE, `x` must be strictly greater than `lower`.
+#' @param whole if TRUE, `x` must be a whole number.
+#' @return `x` (as an integer when `whole` is TRUE), invisibly checked.
+#' @noRd
+check_number <- function(x, name, lower = -Inf, strict = FALSE, whole = FALSE) {
+  what <- if (whole) "a single whole number" else "a single finite number"
+  if (whole && !is_whole(x) || !whole && !is_number(x)) {
+    slam_stop("`", name, "` must be ", what, ".")
+  }
+  if (strict && !(x > lower)) {
+    slam_stop("`", name, "` must be > ", format(lower), " (got ", format(x), ").")
+  }
+  if (!strict && !(x >= lower)) {
+    slam_stop("`", name, "` must be >= ", format(lower), " (got ", format(x), ").")
+  }
+  if (whole) as.integer(round(x)) else as.double(x)
+}
+
+#' Check a single TRUE/FALSE flag
+#' @noRd
+check_flag <- function(x, name) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
+    slam_stop("`", name, "` must be TRUE or FALSE.")
+  }
+  x
+}
+
+#' Check the MCMC settings
+#'
+#' `nitt` > `burnin` >= 0, `thin` >= 1, and at least one draw is saved
+#' (draws are saved at iterations burnin + thin, burnin + 2 thin, ... <= nitt).
+#'
+#' @return A list with integer `nitt`, `burnin`, `thin` and `n_saved`.
+#' @noRd
+check_mcmc <- function(nitt, burnin, thin) {
+  nitt <- check_number(nitt, "nitt", lower = 1, whole = TRUE)
+  burnin <- check_number(burnin, "burnin", lower = 0, whole = TRUE)
+  thin <- check_number(thin, "thin", lower = 1, whole = TRUE)
+  if (nitt <= burnin) {
+    slam_stop("`nitt` (", nitt, ") must be greater than `burnin` (", burnin, ").")
+  }
+  n_saved <- (nitt - burnin) %/% thin
+  if (n_saved < 1L) {
+    slam_stop("no draw would be saved: (`nitt` - `burnin`) / `thin` must be at least 1 ",
+              "(nitt = ", nitt, ", burnin = ", burnin, ", thin = ", thin, ").")
+  }
+  list(nitt = nitt, burnin = burnin, thin = thin, n_saved = as.integer(n_saved))
+}
+
+#' Default number of threads
+#'
+#' At most 2 (CRAN's rule for examples and tests), at most the number of
+#' cores, and at most the environment variable `OMP_THREAD_LIMIT` when it is
+#' set to a positive whole number.
+#'
+#' @return An integer >= 1.
+#' @noRd
+slam_default_threads <- function() {
+  cores <- suppressWarnings(parallel::detectCores())
+  if (is.na(cores) || cores < 1L) cores <- 1L
+  n <- min(2L, as.integer(cores))
+  limit <- suppressWarnings(as.integer(Sys.getenv("OMP_THREAD_LIMIT", "")))
+  if (!is.na(limit) && limit >= 1L) n <- min(n, limit)
+  as.integer(n)
+}
+
+#' Check the `threads` argument (NULL gives the default)
+#' @noRd
+check_threads <- function(threads) {
+  if (is.null(threads)) return(slam_default_threads())
+  check_number(threads, "threads", lower = 1, whole = TRUE)
+}
+
+#' Check `n_factors` (a whole number >= 0)
+#' @noRd
+check_n_factors <- function(n_factors) {
+  check_number(n_factors, "n_factors", lower = 0, whole = TRUE)
+}
+
+#' Check the response matrix
+#'
+#' Each trait must be numeric, have at least two observed values and must not
+#' be constant over its observed values.
+#'
+#' @param Y the response, a matrix with column names.
+#' @return Y as a double matrix.
+#' @noRd
+check_response <- function(Y) {
+  traits <- colnames(Y)
+  if (nrow(Y) < 2L) slam_stop("the response has fewer than 2 rows.")
+  if (ncol(Y) < 1L) slam_stop("the response has no column (trait).")
+  if (!is.numeric(Y)) {
+    slam_stop("the response must be numeric; trait(s) ",
+              paste0("'", traits, "'", collapse = ", "), " are of type ", typeof(Y), ".")
+  }
+  if (anyDuplicated(traits)) {
+    slam_stop("trait names must be unique; duplicated: ",
+              paste0("'", unique(traits[duplicated(traits)]), "'", collapse = ", "), ".")
+  }
+  for (j in seq_len(ncol(Y))) {
+    y <- Y[, j]
+    if (any(is.infinite(y))) slam_stop("trait '", traits[j], "' has infinite values.")
+    obs <- y[!is.na(y)]
+    if (length(obs) == 0L) slam_stop("trait '", traits[j], "' has no observed value (all NA).")
+    if (length(obs) < 2L) slam_stop("trait '", traits[j], "' has fewer than 2 observed values.")
+    if (stats::sd(obs) <= 0 || all(obs == obs[1L])) {
+      slam_stop("trait '", traits[j], "' is constant over its observed values.")
+    }
+  }
+  storage.mode(Y) <- "double"
+  Y
+}
+
+#' Check that no variable of a model frame has missing values
+#'
+#' @param mf a model frame (made with `na.action = na.pass`).
+#' @param where text that says where the variables come from.
+#' @noRd
+check_no_na <- function(mf, where) {
+  for (v in names(mf)) {
+    if (anyNA(mf[[v]])) {
+      slam_stop("variable '", v, "' in ", where, " has missing values (NA); ",
+                "NA is only allowed in the response. Remove or impute those rows first.")
+    }
+  }
+  invisible(TRUE)
+}
+
+#' Check a design matrix for full column rank
+#' @noRd
+check_full_rank <- function(X, name) {
+  if (ncol(X) == 0L) return(invisible(TRUE))
+  if (any(!is.finite(X))) slam_stop("the ", name, " design has non-finite values.")
+  qx <- qr(X)
+  if (qx$rank < ncol(X)) {
+    bad <- colnames(X)[qx$pivot[seq.int(qx$rank + 1L, ncol(X))]]
+    slam_stop("the ", name, " design matrix is rank-deficient (", qx$rank, " < ", ncol(X),
+              " columns); aliased column(s): ", paste0("'", bad, "'", collapse = ", "), ".")
+  }
+  invisible(TRUE)
+}
+
+#' Check `relmat` as a whole: a named list
+#'
+#' @param relmat the argument.
+#' @param terms names of the random-effect terms (grouping factors).
+#' @return `relmat` (a list, possibly empty).
+#' @noRd
+check_relmat_list <- function(relmat, terms) {
+  if (is.null(relmat)) return(list())
+  if (!is.list(relmat) || is.data.frame(relmat)) {
+    slam_stop("`relmat` must be a named list of matrices, one per grouping factor, ",
+              "e.g. relmat = list(animal = A).")
+  }
+  if (length(relmat) == 0L) return(list())
+  nm <- names(relmat)
+  if (is.null(nm) || any(is.na(nm) | nm == "")) {
+    slam_stop("every element of `relmat` must be named by its grouping factor ",
+              "(matching is by name, never by position).")
+  }
+  if (anyDuplicated(nm)) {
+    slam_stop("`relmat` has duplicated names: ",
+              paste0("'", unique(nm[duplicated(nm)]), "'", collapse = ", "), ".")
+  }
+  unknown <- setdiff(nm, terms)
+  if (length(unknown)) {
+    known <- if (length(terms)) paste0("'", terms, "'", collapse = ", ") else "none"
+    slam_stop("`relmat` has element(s) ", paste0("'", unknown, "'", collapse = ", "),
+              " that match no random-effect grouping factor in the formula (grouping factors: ",
+              known, ").")
+  }
+  relmat
+}
+
+#' Check one relationship (kinship) matrix
+#'
+#' Converts a `Matrix` to a base matrix, checks that it is a square, numeric,
+#' symmetric, positive semi-definite matrix without NA, with non-negative
+#' diagonal and unique row names, and returns it symmetrised.
+#'
+#' @param K the matrix.
+#' @param term the grouping factor name, used in messages as `relmat$<term>`.
+#' @return A symmetric double matrix with row and column names.
+#' @noRd
+check_relmat_matrix <- function(K, term) {
+  name <- paste0("relmat$", term)
+  if (inherits(K, "Matrix")) K <- as.matrix(K)
+  if (is.data.frame(K)) slam_stop("`", name, "` must be a matrix, not a data frame.")
+  if (!is.matrix(K)) slam_stop("`", name, "` must be a numeric matrix or a `Matrix`.")
+  if (!is.numeric(K)) slam_stop("`", name, "` must be numeric (it is of type ", typeof(K), ").")
+  if (nrow(K) != ncol(K)) {
+    slam_stop("`", name, "` must be square (it is ", nrow(K), " x ", ncol(K), ").")
+  }
+  if (nrow(K) < 1L) slam_stop("`", name, "` is empty.")
+  if (anyNA(K)) slam_stop("`", name, "` has missing values (NA).")
+  if (any(!is.finite(K))) slam_stop("`", name, "` has non-finite values.")
+  ids <- rownames(K)
+  if (is.null(ids)) ids <- colnames(K)
+  if (is.null(ids)) {
+    slam_stop("`", name, "` must have row names: the level ids of grouping factor '", term, "'.")
+  }
+  if (anyNA(ids) || any(ids == "")) slam_stop("`", name, "` has empty or NA row names.")
+  if (anyDuplicated(ids)) {
+    slam_stop("`", name, "` has duplicated row names: ",
+              paste0("'", head(unique(ids[duplicated(ids)]), 5L), "'", collapse = ", "), ".")
+  }
+  if (!is.null(colnames(K)) && !identical(colnames(K), ids)) {
+    slam_stop("`", name, "` must have the same row and column names, in the same order.")
+  }
+  scale <- max(abs(K))
+  if (max(abs(K - t(K))) > 1e-8 * max(scale, 1e-300) + 1e-12) {
+    slam_stop("`", name, "` is not symmetric.")
+  }
+  if (any(diag(K) < 0)) slam_stop("`", name, "` has a negative diagonal element.")
+  K <- (K + t(K)) / 2
+  storage.mode(K) <- "double"
+  ev <- eigen(K, symmetric = TRUE, only.values = TRUE)$values
+  if (min(ev) < -1e-8 * max(abs(ev))) {
+    slam_stop("`", name, "` is not positive semi-definite (smallest eigenvalue ",
+              format(min(ev), digits = 3), ").")
+  }
+  dimnames(K) <- list(ids, ids)
+  K
+}
