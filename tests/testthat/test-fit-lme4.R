@@ -1,0 +1,79 @@
+# Agreement with an established fit (design note, section 6): one trait,
+# no factors, one iid grouping factor with many groups. The posterior means of
+# the variance components and of the fixed effects must be close to lme4's
+# REML estimates. Uses the real (Rust) sampler.
+
+test_that("p = 1, n_factors = 0: variance components and fixed effects match lme4 REML", {
+  set.seed(20240611)
+  n_g <- 200
+  m <- 5
+  d <- data.frame(g = factor(sprintf("g%03d", rep(seq_len(n_g), each = m))),
+                  x = rnorm(n_g * m))
+  u <- rnorm(n_g, sd = 1)                        # sigma_g^2 = 1
+  d$y <- 5 + 0.5 * d$x + u[d$g] + rnorm(n_g * m, sd = sqrt(2))  # sigma_e^2 = 2
+
+  ref <- lme4::lmer(y ~ x + (1 | g), data = d, REML = TRUE)
+  vc <- as.data.frame(lme4::VarCorr(ref))
+  sg_ref <- vc$vcov[vc$grp == "g"]
+  se_ref <- vc$vcov[vc$grp == "Residual"]
+  b_ref <- lme4::fixef(ref)
+  b_se <- sqrt(diag(as.matrix(stats::vcov(ref))))
+
+  set.seed(1)
+  elapsed <- system.time(
+    fit <- SLAMglmm(y ~ x + (1 | g), data = d, n_factors = 0,
+                    nitt = 4000, burnin = 1000, thin = 2, verbose = FALSE)
+  )[["elapsed"]]
+  expect_lt(elapsed, 20)
+  expect_identical(fit$mcmc$n_saved, 1500L)
+  expect_false(fit$mcmc$interrupted)
+
+  h2 <- fit$draws$h2["y", ]
+  psi <- fit$draws$psi["y", ]
+  sg <- mean(h2 * psi)           # between-group variance, data scale
+  se <- mean((1 - h2) * psi)     # residual variance, data scale
+
+  # The posterior sd of sigma_g^2 with 200 groups is about 0.15 (about 15%),
+  # so 15% relative tolerance allows for the prior, the h2 grid and Monte-Carlo
+  # error without hiding a wrong scale or a wrong variance split.
+  expect_lt(abs(sg / sg_ref - 1), 0.15)
+  expect_lt(abs(se / se_ref - 1), 0.10)
+  # and both near the simulated truth (sanity check of the simulation itself)
+  expect_lt(abs(sg_ref - 1), 0.4)
+  expect_lt(abs(se_ref - 2), 0.3)
+
+  # fixed effects: the intercept is unpenalised; the slope has a weak
+  # shrinkage prior. The posterior mean should be within a fraction of lme4's
+  # standard error of its estimate.
+  b <- rowMeans(fit$draws$B[, "y", ])
+  expect_identical(names(b), c("(Intercept)", "x"))
+  expect_lt(abs(b[["(Intercept)"]] - b_ref[["(Intercept)"]]), 0.3 * b_se[1])
+  expect_lt(abs(b[["x"]] - b_ref[["x"]]), 0.5 * b_se[2])
+
+  # genetic values: posterior means of U agree with lme4's conditional modes
+  re <- lme4::ranef(ref)$g
+  u_fit <- fit$U_mean$g[rownames(re), "y"]
+  expect_gt(stats::cor(u_fit, re[, 1]), 0.98)
+  expect_lt(abs(stats::sd(u_fit) / stats::sd(re[, 1]) - 1), 0.15)
+})
+
+test_that("a large data scale (sd 60, mean 1000) also agrees with lme4", {
+  set.seed(7)
+  n_g <- 150
+  m <- 6
+  d <- data.frame(g = factor(rep(seq_len(n_g), each = m)))
+  d$y <- 1000 + 30 * rnorm(n_g)[d$g] + rnorm(n_g * m, sd = 60)  # sigma_g^2 = 900, sigma_e^2 = 3600
+  ref <- lme4::lmer(y ~ 1 + (1 | g), data = d, REML = TRUE)
+  vc <- as.data.frame(lme4::VarCorr(ref))
+  set.seed(2)
+  fit <- SLAMglmm(y ~ 1 + (1 | g), data = d, n_factors = 0,
+                  nitt = 4000, burnin = 1000, thin = 2, verbose = FALSE)
+  h2 <- fit$draws$h2[1, ]
+  psi <- fit$draws$psi[1, ]
+  # total variance: tight; split: looser (sigma_g^2 is small relative to psi)
+  tot_ref <- sum(vc$vcov)
+  expect_lt(abs(mean(psi) / tot_ref - 1), 0.08)
+  expect_lt(abs(mean((1 - h2) * psi) / vc$vcov[vc$grp == "Residual"] - 1), 0.10)
+  expect_lt(abs(mean(h2 * psi) - vc$vcov[vc$grp == "g"]), 0.3 * vc$vcov[vc$grp == "g"] + 100)
+  expect_lt(abs(mean(fit$draws$B[1, 1, ]) - lme4::fixef(ref)[[1]]), 2)
+})
