@@ -117,10 +117,17 @@
 #' \donttest{
 #' data(slam_pheno, slam_kinship)
 #' set.seed(1)
-#' fit <- SLAMglmm(Y ~ sex + (1 | animal), data = slam_pheno,
-#'                 relmat = list(animal = slam_kinship), n_factors = 3,
-#'                 nitt = 300, burnin = 100, thin = 2, verbose = FALSE)
-#' str(fit$draws$h2)
+#' fit <- SLAMglmm(cbind(y1, y2, y3, y4, y5, y6, y7, y8) ~ sex + (1 | animal),
+#'                 data = slam_pheno, relmat = list(animal = slam_kinship),
+#'                 n_factors = 4, nitt = 600, burnin = 200, thin = 2, verbose = FALSE)
+#' # posterior means of the trait-specific h2 and of the total heritabilities
+#' rowMeans(fit$draws$h2)
+#' rowMeans(fit$draws$h2_total)
+#' # the response can also be a matrix in the calling environment
+#' Y <- as.matrix(slam_pheno[paste0("y", 1:8)])
+#' fit2 <- SLAMglmm(Y ~ sex + (1 | animal), data = slam_pheno,
+#'                  relmat = list(animal = slam_kinship), n_factors = 4,
+#'                  nitt = 300, burnin = 100, thin = 2, verbose = FALSE)
 #' }
 #' # one trait, independent groups, no factors
 #' set.seed(2)

@@ -207,6 +207,7 @@ as_slam_prior <- function(prior) {
 #' @param x a `slam_prior` object.
 #' @param ... unused.
 #' @return `x`, invisibly.
+#' @method print slam_prior
 #' @export
 print.slam_prior <- function(x, ...) {
   w_text <- function(w) {
