@@ -85,8 +85,8 @@
 #'   \item{`draws`}{posterior draws (last dimension = draw), on the data scale:
 #'     `Lambda` (p x k x T), `B` (b x p x T), `BF` (bF x k x T), `psi` (p x T),
 #'     `h2` (p x T), `h2F` (k x T), `h2_total` (p x T, the heritability of each
-#'     trait including the factors), `sigma2_b` (b x T, NA for the intercept),
-#'     `delta` (k x T).}
+#'     trait including the factors), `sigma2_b` (b x T, on the standardised
+#'     scale; NA for the unpenalised intercept), `delta` (k x T).}
 #'   \item{`U_mean`}{named list: for each term, the levels x p matrix of
 #'     posterior means of the genetic values `U = U_R + U_F Lambda'`.}
 #'   \item{`F_mean`}{n x k posterior means of the factor scores.}
