@@ -22,6 +22,7 @@
 #'   sources (seeded, so it reproduces the data exactly).
 #' @seealso [slam_kinship], [slam_truth]
 #' @examples
+#' data(slam_pheno)
 #' str(slam_pheno)
 #' colSums(is.na(slam_pheno[paste0("y", 1:8)]))
 #' # phenotypic correlations among the traits
@@ -45,6 +46,7 @@
 #'   predictions. *Journal of Dairy Science* 91, 4414-4423.
 #' @seealso [slam_pheno], [slam_truth]
 #' @examples
+#' data(slam_pheno, slam_kinship)
 #' dim(slam_kinship)
 #' summary(diag(slam_kinship))
 #' # relationship of half-sibs (same sire) versus unrelated animals
@@ -79,6 +81,7 @@
 #' @source Simulated; see `data-raw/make_example.R` in the package sources.
 #' @seealso [slam_pheno], [slam_kinship]
 #' @examples
+#' data(slam_truth)
 #' round(slam_truth$h2_total, 2)
 #' round(cov2cor(slam_truth$G), 2)
 "slam_truth"

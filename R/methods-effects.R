@@ -1,0 +1,274 @@
+# Fixed effects, genetic values, coefficients, fitted values and predictions.
+
+#' Per-draw fixed effects on the traits
+#'
+#' The effect of covariate j on trait i enters the model twice: directly
+#' (`B[j, i]`) and through the factors (`sum_h BF[j, h] Lambda[i, h]`) when the
+#' covariate is also in the factor formula. This returns the requested part per
+#' draw as an array (covariates x traits x T).
+#' @noRd
+slam_fixef_draws <- function(fit, part = c("total", "trait", "factor")) {
+  part <- match.arg(part)
+  dr <- fit$draws
+  traits <- slam_traits(fit)
+  p <- length(traits)
+  nT <- slam_n_draws(fit)
+  B <- dr$B
+  if (is.null(B)) B <- array(0, c(0L, p, nT))
+  fixed <- dimnames(B)[[1L]]
+  if (is.null(fixed)) fixed <- as.character(fit$fixed)
+  k <- slam_n_factors(fit)
+  BF <- dr$BF
+  bF <- if (is.null(BF) || length(dim(BF)) < 3L) 0L else dim(BF)[1L]
+  fixed_F <- if (bF > 0L) {
+    nmF <- dimnames(BF)[[1L]]
+    if (is.null(nmF)) as.character(fit$fixed_F) else nmF
+  } else {
+    character(0)
+  }
+  # the factor part, bF x p x T
+  FP <- array(0, c(bF, p, nT))
+  if (bF > 0L && k > 0L && part != "trait") {
+    for (t in seq_len(nT)) {
+      FP[, , t] <- matrix(BF[, , t], bF, k) %*% t(matrix(dr$Lambda[, , t], p, k))
+    }
+  }
+  rows <- switch(part,
+    trait = fixed,
+    factor = fixed_F,
+    total = c(fixed, setdiff(fixed_F, fixed))
+  )
+  out <- array(0, c(length(rows), p, nT), dimnames = list(rows, traits, NULL))
+  if (part != "factor" && length(fixed) > 0L) {
+    out[fixed, , ] <- B
+  }
+  if (part != "trait" && bF > 0L) {
+    out[fixed_F, , ] <- out[fixed_F, , , drop = FALSE] + FP
+  }
+  out
+}
+
+#' Fixed effects of a SLAMglmm fit
+#'
+#' Posterior means of the fixed effects on every trait, on the data scale.
+#'
+#' A covariate can act on the traits directly (the trait formula, coefficients
+#' `B`) and through the latent factors (the factor formula, coefficients `B_F`,
+#' whose effect on trait i is `sum_h B_F[, h] Lambda[i, h]`). By default the
+#' two are added (`part = "total"`), which gives the effect that is comparable
+#' with a univariate mixed model (e.g. [lme4::lmer()]) of each trait. The
+#' totals are formed draw by draw before averaging.
+#'
+#' @param object a fitted `SLAMglmm` object.
+#' @param part `"total"` (default): direct plus through-factor effects;
+#'   `"trait"`: the direct coefficients `B` only; `"factor"`: the
+#'   through-factor part only (rows: the factor-formula covariates).
+#' @param interval if `TRUE`, return a long data frame with posterior intervals
+#'   instead of a matrix.
+#' @param prob,method interval probability and type (`"quantile"`:
+#'   equal-tailed; `"hpd"`: highest posterior density).
+#' @param ... not used.
+#' @return With `interval = FALSE`, a (covariates x traits) matrix of posterior
+#'   means (rows: the fixed-effect columns, e.g. `"(Intercept)"`, `"sexM"`;
+#'   columns: traits). With `interval = TRUE`, a data frame with columns
+#'   `effect`, `trait`, `estimate`, `lower`, `upper`.
+#' @examples
+#' \donttest{
+#' data(slam_pheno, slam_kinship)
+#' fit <- SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | animal), data = slam_pheno,
+#'                 relmat = list(animal = slam_kinship), n_factors = 2,
+#'                 nitt = 600, burnin = 200, thin = 2)
+#' fixef(fit)
+#' fixef(fit, interval = TRUE)
+#' }
+#' @method fixef SLAMglmm
+#' @export
+fixef.SLAMglmm <- function(object, part = c("total", "trait", "factor"), interval = FALSE,
+                           prob = 0.95, method = c("quantile", "hpd"), ...) {
+  part <- match.arg(part)
+  method <- match.arg(method)
+  A <- slam_fixef_draws(object, part)
+  d <- dim(A)
+  est <- apply(A, c(1L, 2L), mean)
+  est <- matrix(est, d[1L], d[2L], dimnames = dimnames(A)[1:2])
+  if (!isTRUE(interval)) return(est)
+  check_prob(prob)
+  ci <- slam_intervals(matrix(A, d[1L] * d[2L]), prob, method)
+  data.frame(effect = rep(dimnames(A)[[1L]], times = d[2L]),
+             trait = rep(dimnames(A)[[2L]], each = d[1L]),
+             estimate = as.vector(est), lower = ci[, 1L], upper = ci[, 2L],
+             stringsAsFactors = FALSE)
+}
+
+#' Genetic values (random effects) of a SLAMglmm fit
+#'
+#' Posterior means of the random effects of every level of each random-effect
+#' term, for every trait: `U = U_R + U_F Lambda'` (trait-specific plus
+#' factor-borne parts), on the data scale. For an animal term with a kinship
+#' matrix these are the estimated breeding values; levels that are in the
+#' kinship matrix but have no observations are predicted through it.
+#'
+#' @param object a fitted `SLAMglmm` object.
+#' @param ... not used.
+#' @return A named list with one (levels x traits) matrix per random-effect
+#'   term (names: the grouping factors). Empty list when the model has no
+#'   random-effect term.
+#' @examples
+#' \donttest{
+#' data(slam_pheno, slam_kinship)
+#' fit <- SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | animal), data = slam_pheno,
+#'                 relmat = list(animal = slam_kinship), n_factors = 2,
+#'                 nitt = 600, burnin = 200, thin = 2)
+#' u <- ranef(fit)$animal
+#' head(u)
+#' }
+#' @method ranef SLAMglmm
+#' @export
+ranef.SLAMglmm <- function(object, ...) {
+  tms <- slam_terms(object)
+  traits <- slam_traits(object)
+  out <- lapply(tms, function(tm) {
+    U <- object$U_mean[[tm]]
+    if (is.null(U)) return(NULL)
+    U <- as.matrix(U)
+    if (is.null(rownames(U)) && !is.null(object$levels[[tm]])) {
+      rownames(U) <- as.character(object$levels[[tm]])
+    }
+    colnames(U) <- traits
+    U
+  })
+  names(out) <- tms
+  out
+}
+
+#' Level-specific coefficients of a SLAMglmm fit
+#'
+#' In the spirit of [lme4::coef.merMod()]: for each random-effect term and each
+#' trait, a data frame with one row per level, holding the fixed effects (the
+#' total effects of [fixef.SLAMglmm()]) with the level's genetic value added to
+#' the intercept.
+#'
+#' @param object a fitted `SLAMglmm` object.
+#' @param ... not used.
+#' @return A named list (per term) of named lists (per trait) of data frames
+#'   (levels x fixed-effect columns).
+#' @method coef SLAMglmm
+#' @export
+coef.SLAMglmm <- function(object, ...) {
+  fe <- fixef.SLAMglmm(object)
+  re <- ranef.SLAMglmm(object)
+  traits <- slam_traits(object)
+  out <- lapply(names(re), function(tm) {
+    U <- re[[tm]]
+    per_trait <- lapply(traits, function(tr) {
+      df <- as.data.frame(matrix(fe[, tr], nrow(U), nrow(fe), byrow = TRUE,
+                                 dimnames = list(rownames(U), rownames(fe))),
+                          check.names = FALSE)
+      if ("(Intercept)" %in% names(df)) {
+        df[["(Intercept)"]] <- df[["(Intercept)"]] + U[, tr]
+      } else {
+        df[[paste0("(", tm, ")")]] <- U[, tr]
+      }
+      df
+    })
+    names(per_trait) <- traits
+    per_trait
+  })
+  names(out) <- names(re)
+  out
+}
+
+#' Fitted values of a SLAMglmm fit
+#'
+#' The posterior mean of the latent trait layer H (n x p, data scale). With the
+#' Gaussian identity observation model H equals the data where a trait was
+#' observed, so for observed entries this returns the data, and for missing
+#' entries (`NA` in the response) the posterior-mean imputation from the model
+#' (fixed effects, factors, genetic values through the kinship, and the
+#' information from the individual's other traits).
+#'
+#' @param object a fitted `SLAMglmm` object.
+#' @param ... not used.
+#' @return An n x p matrix.
+#' @method fitted SLAMglmm
+#' @export
+fitted.SLAMglmm <- function(object, ...) {
+  H <- as.matrix(object$H_mean)
+  colnames(H) <- slam_traits(object)
+  H
+}
+
+#' Predictions from a SLAMglmm fit
+#'
+#' Without `newdata`: the posterior mean of the latent layer H for the rows of
+#' the data (as [fitted.SLAMglmm()]), which fills in missing trait values.
+#' With `newdata`: the expected trait values of the individuals in `newdata`,
+#' `X_new %*% fixef(object)` plus, when `random = TRUE`, the posterior-mean
+#' genetic values of their levels of each random-effect term (levels not seen
+#' in the fit get 0). The factor scores of new individuals are unknown and are
+#' not included beyond what the genetic values carry.
+#'
+#' @param object a fitted `SLAMglmm` object.
+#' @param newdata optional data frame with the covariates of the fixed-effect
+#'   formula and the grouping factors of the random-effect terms.
+#' @param random include the genetic values (`TRUE`, default) or predict from
+#'   the fixed effects only (`FALSE`).
+#' @param ... not used.
+#' @return An (rows x traits) matrix.
+#' @method predict SLAMglmm
+#' @export
+predict.SLAMglmm <- function(object, newdata = NULL, random = TRUE, ...) {
+  if (is.null(newdata)) return(fitted.SLAMglmm(object))
+  if (!is.data.frame(newdata)) stop("`newdata` must be a data frame.", call. = FALSE)
+  fe <- fixef.SLAMglmm(object)
+  fixed_form <- lme4::nobars(object$formula)
+  rhs <- stats::delete.response(stats::terms(fixed_form))
+  # factor levels of the fitted data, when the data can still be found
+  xlev <- object$xlevels
+  if (is.null(xlev) && !is.null(object$call$data)) {
+    env <- environment(object$formula)
+    if (is.null(env)) env <- parent.frame()
+    dat <- tryCatch(eval(object$call$data, env), error = function(e) NULL)
+    if (is.data.frame(dat)) {
+      vars <- intersect(all.vars(rhs), names(dat))
+      xlev <- lapply(dat[vars], function(v) if (is.factor(v)) levels(v) else if (is.character(v)) sort(unique(v)) else NULL)
+      xlev <- xlev[!vapply(xlev, is.null, logical(1))]
+    }
+  }
+  mf <- stats::model.frame(rhs, newdata, na.action = stats::na.pass, xlev = xlev)
+  X <- stats::model.matrix(rhs, mf)
+  miss <- setdiff(rownames(fe), colnames(X))
+  if (length(miss) > 0L) {
+    stop("`newdata` does not give the fixed-effect columns ", paste(miss, collapse = ", "),
+         " (check the factor levels of the covariates).", call. = FALSE)
+  }
+  out <- X[, rownames(fe), drop = FALSE] %*% fe
+  if (isTRUE(random)) {
+    re <- ranef.SLAMglmm(object)
+    for (tm in names(re)) {
+      if (!tm %in% names(newdata)) {
+        stop("`newdata` has no column `", tm, "` for the random-effect term (set random = FALSE ",
+             "to predict from the fixed effects only).", call. = FALSE)
+      }
+      idx <- match(as.character(newdata[[tm]]), rownames(re[[tm]]))
+      add <- re[[tm]][ifelse(is.na(idx), 1L, idx), , drop = FALSE]
+      add[is.na(idx), ] <- 0
+      out <- out + add
+    }
+  }
+  dimnames(out) <- list(rownames(newdata), slam_traits(object))
+  out
+}
+
+#' @method nobs SLAMglmm
+#' @importFrom stats nobs
+#' @export
+nobs.SLAMglmm <- function(object, ...) {
+  as.integer(object$n)
+}
+
+#' @method formula SLAMglmm
+#' @export
+formula.SLAMglmm <- function(x, ...) {
+  x$formula
+}

@@ -1,0 +1,33 @@
+test_that("h2 returns per-trait estimates with intervals containing the mean", {
+  fit <- make_fake_fit(p = 4, k = 2, nT = 300)
+  h <- h2(fit)
+  expect_s3_class(h, "data.frame")
+  expect_named(h, c("trait", "term", "type", "estimate", "lower", "upper", "ess"))
+  expect_equal(h$trait, fit$traits)
+  expect_equal(h$estimate, unname(rowMeans(fit$draws$h2_total)))
+  expect_true(all(h$lower <= h$estimate & h$estimate <= h$upper))
+  expect_true(all(h$lower >= 0 & h$upper <= 1))
+  expect_equal(attr(h, "method"), "quantile")
+  hh <- h2(fit, method = "hpd")
+  expect_true(all(hh$lower <= hh$estimate & hh$estimate <= hh$upper))
+  expect_true(all(hh$upper - hh$lower <= h$upper - h$lower + 1e-12))
+  hb <- h2(fit, type = "both")
+  expect_equal(nrow(hb), 8L)
+  expect_equal(hb$estimate[hb$type == "specific"], unname(rowMeans(fit$draws$h2)))
+  expect_true(all(is.finite(h$ess) & h$ess > 0))
+})
+
+test_that("h2 of a fit without random term is empty", {
+  fit <- make_fake_fit(term = NULL)
+  expect_equal(nrow(h2(fit)), 0L)
+})
+
+test_that("HPD interval of a skewed sample is shorter than the equal-tailed one", {
+  set.seed(5)
+  v <- rexp(5000)
+  hp <- hpd_interval(v, 0.9)
+  qt <- quantile(v, c(0.05, 0.95))
+  expect_lt(diff(hp), diff(qt))
+  expect_equal(mean(v >= hp[1] & v <= hp[2]), 0.9, tolerance = 1e-3)
+  expect_lt(hp[1], 0.01)
+})
