@@ -18,3 +18,272 @@ pub use error::{Result, SlamError};
 pub use linalg::Dense;
 pub use model::{ModelData, Priors, Settings};
 pub use sampler::{run, Monitor, Posterior, Silent};
+
+/// The R bridge: converts R objects to the core's types and back. Thin by design: every check that
+/// can be phrased for the user is made in R first.
+#[cfg(feature = "r")]
+mod r_api {
+    use std::collections::HashMap;
+    use std::ffi::c_void;
+    use std::time::{Duration, Instant};
+
+    use extendr_api::prelude::*;
+    use extendr_api::Result as RResult;
+
+    use crate::{covariance, sampler, Dense, ModelData, Monitor, Priors, Settings};
+
+    fn fail<T>(msg: impl Into<String>) -> RResult<T> {
+        Err(Error::Other(msg.into()))
+    }
+
+    fn field<'a>(m: &'a HashMap<String, Robj>, name: &str) -> RResult<&'a Robj> {
+        match m.get(name) {
+            Some(r) => Ok(r),
+            None => fail(format!("internal: input element '{name}' is missing")),
+        }
+    }
+
+    fn real_vec(m: &HashMap<String, Robj>, name: &str) -> RResult<Vec<f64>> {
+        let r = field(m, name)?;
+        if let Some(v) = r.as_real_vector() {
+            return Ok(v);
+        }
+        if let Some(v) = r.as_integer_vector() {
+            return Ok(v.into_iter().map(|x| x as f64).collect());
+        }
+        fail(format!("internal: '{name}' must be numeric"))
+    }
+
+    fn real(m: &HashMap<String, Robj>, name: &str) -> RResult<f64> {
+        let v = real_vec(m, name)?;
+        match v.as_slice() {
+            [x] => Ok(*x),
+            _ => fail(format!("internal: '{name}' must be a single number")),
+        }
+    }
+
+    fn count(m: &HashMap<String, Robj>, name: &str) -> RResult<usize> {
+        let x = real(m, name)?;
+        if !(x >= 0.0) || x.fract() != 0.0 || x > 1e12 {
+            return fail(format!("internal: '{name}' must be a non-negative whole number"));
+        }
+        Ok(x as usize)
+    }
+
+    /// A double matrix (or NULL -> None).
+    fn matrix_of(r: &Robj, name: &str) -> RResult<Option<Dense>> {
+        if r.is_null() {
+            return Ok(None);
+        }
+        let dims: Vec<usize> = match r.dim() {
+            Some(d) if d.len() == 2 => d.iter().map(|x| Option::<i32>::from(x).unwrap_or(0) as usize).collect(),
+            _ => return fail(format!("internal: '{name}' must be a matrix")),
+        };
+        let data = match r.as_real_slice() {
+            Some(s) => s.to_vec(),
+            None => return fail(format!("internal: '{name}' must be a double matrix")),
+        };
+        Dense::from_vec(dims[0], dims[1], data).map(Some).map_err(|e| Error::Other(e.message))
+    }
+
+    fn matrix(m: &HashMap<String, Robj>, name: &str) -> RResult<Dense> {
+        match matrix_of(field(m, name)?, name)? {
+            Some(d) => Ok(d),
+            None => fail(format!("internal: '{name}' must not be NULL")),
+        }
+    }
+
+    fn colnames(r: &Robj) -> Vec<String> {
+        let Some(dn) = r.get_attrib(dimnames_symbol()) else { return Vec::new() };
+        let Some(list) = dn.as_list() else { return Vec::new() };
+        match list.elt(1).ok().and_then(|c| c.as_str_vector().map(|v| v.iter().map(|s| s.to_string()).collect())) {
+            Some(v) => v,
+            None => Vec::new(),
+        }
+    }
+
+    fn array(data: Vec<f64>, dims: &[usize]) -> RResult<Robj> {
+        let mut r: Robj = data.into();
+        let d: Vec<i32> = dims.iter().map(|&x| x as i32).collect();
+        r.set_attrib(dim_symbol(), d)?;
+        Ok(r)
+    }
+
+    extern "C" {
+        fn R_ToplevelExec(fun: extern "C" fn(*mut c_void), data: *mut c_void) -> std::os::raw::c_int;
+        fn R_CheckUserInterrupt();
+    }
+
+    extern "C" fn check_interrupt(_: *mut c_void) {
+        unsafe { R_CheckUserInterrupt() }
+    }
+
+    /// True when the user pressed Ctrl-C (or a time limit fired): `R_CheckUserInterrupt` inside
+    /// `R_ToplevelExec` returns instead of jumping over Rust frames.
+    fn interrupt_pending() -> bool {
+        unsafe { R_ToplevelExec(check_interrupt, std::ptr::null_mut()) == 0 }
+    }
+
+    /// Progress bar on the R console and interrupt polling, both on R's thread.
+    struct RMonitor {
+        verbose: bool,
+        start: Instant,
+        last_poll: Instant,
+        shown: usize,
+    }
+
+    impl Monitor for RMonitor {
+        fn progress(&mut self, iter: usize, total: usize) {
+            if !self.verbose {
+                return;
+            }
+            let pct = iter * 50 / total.max(1);
+            if pct > self.shown || iter == total {
+                self.shown = pct;
+                let el = self.start.elapsed().as_secs_f64();
+                let eta = el / iter as f64 * (total - iter) as f64;
+                rprint!(
+                    "\r  [{}{}] {:>3}%  iteration {}/{}  {:.0}s left ",
+                    "=".repeat(pct),
+                    " ".repeat(50 - pct),
+                    iter * 100 / total.max(1),
+                    iter,
+                    total,
+                    eta
+                );
+                if iter == total {
+                    rprintln!();
+                }
+            }
+        }
+
+        fn interrupted(&mut self) -> bool {
+            if self.last_poll.elapsed() < Duration::from_millis(100) {
+                return false;
+            }
+            self.last_poll = Instant::now();
+            let stop = interrupt_pending();
+            if stop && self.verbose {
+                rprintln!();
+            }
+            stop
+        }
+    }
+
+    /// Runs the sampler on the list described in src/rust/README.md.
+    #[extendr]
+    fn slam_sample_rust(input: List) -> RResult<Robj> {
+        let m: HashMap<String, Robj> = input.iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let x_robj = field(&m, "X")?;
+        let xf_robj = field(&m, "XF")?;
+        let x = matrix(&m, "X")?;
+        let xf = matrix(&m, "XF")?;
+        let penalized: Vec<bool> = match field(&m, "penalized")?.as_logical_vector() {
+            Some(v) => v.iter().map(|b| b.is_true()).collect(),
+            None => return fail("internal: 'penalized' must be logical"),
+        };
+        // Factor covariates share the variance of the trait covariate with the same name (design eq. 2).
+        let xnames = colnames(x_robj);
+        let xf_map = colnames(xf_robj)
+            .iter()
+            .map(|nm| xnames.iter().position(|x| x == nm).filter(|&l| penalized.get(l) == Some(&true)))
+            .chain(std::iter::repeat(None))
+            .take(xf.ncol)
+            .collect();
+        let data = ModelData {
+            y: matrix(&m, "Y")?,
+            x,
+            penalized,
+            xf,
+            xf_map,
+            z: matrix_of(field(&m, "Z")?, "Z")?,
+            kin: matrix_of(field(&m, "K")?, "K")?,
+        };
+        let priors = Priors {
+            h2_grid: real_vec(&m, "h2_grid")?,
+            h2_prior: real_vec(&m, "h2_prior")?,
+            h2f_prior: real_vec(&m, "h2F_prior")?,
+            psi_v: real(&m, "psi_V")?,
+            psi_nu: real(&m, "psi_nu")?,
+            lambda_nu: real(&m, "lambda_nu")?,
+            a1: real(&m, "a1")?,
+            a2: real(&m, "a2")?,
+            delta_min: real(&m, "delta_min")?,
+            b_shape: real(&m, "b_shape")?,
+            b_scale: real(&m, "b_scale")?,
+        };
+        let seed_parts = real_vec(&m, "seed")?;
+        if seed_parts.len() != 2 || seed_parts.iter().any(|s| !(s.is_finite() && *s >= 0.0)) {
+            return fail("internal: 'seed' must be two non-negative numbers");
+        }
+        let settings = Settings {
+            k: count(&m, "k")?,
+            nitt: count(&m, "nitt")?,
+            burnin: count(&m, "burnin")?,
+            thin: count(&m, "thin")?,
+            seed: ((seed_parts[0] as u64) << 32) ^ (seed_parts[1] as u64),
+            threads: count(&m, "threads")?.max(1),
+            reorder: true,
+        };
+        let verbose = field(&m, "verbose")?.as_bool().unwrap_or(false);
+        let mut monitor = RMonitor { verbose, start: Instant::now(), last_poll: Instant::now(), shown: 0 };
+        let post = sampler::run(&data, &priors, &settings, &mut monitor).map_err(|e| Error::Other(e.message))?;
+
+        let t = post.n_draws;
+        let (p, k, b, bf) = (post.p, post.k, post.b, post.bf);
+        let n = data.y.nrow;
+        let u_mean = match post.u_mean {
+            Some(u) => array(u.data, &[u.nrow, u.ncol])?,
+            None => Robj::from(()),
+        };
+        let names = [
+            "Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "U_mean", "F_mean", "H_mean",
+            "iterations", "interrupted",
+        ];
+        let values: Vec<Robj> = vec![
+            array(post.lambda, &[p, k, t])?,
+            array(post.bmat, &[b, p, t])?,
+            array(post.bfmat, &[bf, k, t])?,
+            array(post.psi, &[p, t])?,
+            array(post.h2, &[p, t])?,
+            array(post.h2f, &[k, t])?,
+            array(post.h2_total, &[p, t])?,
+            array(post.sigma2_b, &[b, t])?,
+            array(post.delta, &[k, t])?,
+            u_mean,
+            array(post.f_mean.data, &[n, k])?,
+            array(post.h_mean.data, &[n, p])?,
+            Robj::from(post.iterations as i32),
+            Robj::from(post.interrupted),
+        ];
+        Ok(List::from_names_and_values(names, values)?.into())
+    }
+
+    /// Posterior mean of `Lambda diag(w) Lambda' + diag(d)` over draws; see `covariance::covariance_mean`.
+    #[extendr]
+    fn slam_cov_mean_rust(lambda: Robj, w: Robj, d: Robj, threads: Robj) -> RResult<Robj> {
+        let dims: Vec<usize> = match lambda.dim() {
+            Some(dd) if dd.len() == 3 => dd.iter().map(|x| Option::<i32>::from(x).unwrap_or(0) as usize).collect(),
+            _ => return fail("internal: Lambda must be a 3-d array"),
+        };
+        let (p, k, t) = (dims[0], dims[1], dims[2]);
+        let (Some(l), Some(wv), Some(dv)) = (lambda.as_real_slice(), w.as_real_slice(), d.as_real_slice()) else {
+            return fail("internal: Lambda, W and D must be double");
+        };
+        let nthreads = threads.as_real().map(|x| x as usize).or(threads.as_integer().map(|x| x as usize)).unwrap_or(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(nthreads.max(1))
+            .build()
+            .map_err(|e| Error::Other(e.to_string()))?;
+        let c = pool
+            .install(|| covariance::covariance_mean(l, wv, dv, p, k, t))
+            .map_err(|e| Error::Other(e.message))?;
+        array(c.data, &[p, p])
+    }
+
+    extendr_module! {
+        mod SLAMglmm;
+        fn slam_sample_rust;
+        fn slam_cov_mean_rust;
+    }
+}
