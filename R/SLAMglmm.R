@@ -29,7 +29,10 @@
 #' the data are kept (their genetic values are predicted through the matrix).
 #' The random effect's levels are then in the order of the matrix's rows.
 #' Without an entry in `relmat`, the levels are independent (identity matrix)
-#' and are those present in the data.
+#' and are those present in the data. Positive semi-definiteness is checked in
+#' full (Cholesky, then eigenvalues) for matrices of up to 2500 levels; larger
+#' ones only get a quick necessary check (no off-diagonal element larger than
+#' the geometric mean of its two diagonal elements).
 #'
 #' @section Scale:
 #' Each trait is centred by its observed mean (only when the model has an

@@ -246,11 +246,37 @@ check_relmat_matrix <- function(K, term) {
   if (any(diag(K) < 0)) slam_stop("`", name, "` has a negative diagonal element.")
   K <- (K + t(K)) / 2
   storage.mode(K) <- "double"
+  check_psd(K, name)
+  dimnames(K) <- list(ids, ids)
+  K
+}
+
+#' Check that a symmetric matrix is positive semi-definite
+#'
+#' A cheap necessary condition (every 2 x 2 principal minor non-negative:
+#' `K_ij^2 <= K_ii K_jj`) is checked for every size. Up to `max_full` rows the
+#' full check follows: a Cholesky factorisation (success proves positive
+#' definiteness), and otherwise the eigenvalues, whose minimum must be at least
+#' `-1e-8` times the largest absolute eigenvalue. Larger matrices only get the
+#' cheap check, because a full check in R costs O(r^3) with reference BLAS.
+#'
+#' @param K symmetric double matrix.
+#' @param name how to name it in messages.
+#' @param max_full largest size for the full check.
+#' @noRd
+check_psd <- function(K, name, max_full = 2500L) {
+  d <- diag(K)
+  bound <- sqrt(outer(d, d))
+  if (any(abs(K) > bound * (1 + 1e-8) + 1e-12 * max(d, 1e-300))) {
+    slam_stop("`", name, "` is not positive semi-definite (an off-diagonal element is larger ",
+              "than the geometric mean of its two diagonal elements).")
+  }
+  if (nrow(K) > max_full) return(invisible(TRUE))
+  if (!inherits(try(chol(K), silent = TRUE), "try-error")) return(invisible(TRUE))
   ev <- eigen(K, symmetric = TRUE, only.values = TRUE)$values
   if (min(ev) < -1e-8 * max(abs(ev))) {
     slam_stop("`", name, "` is not positive semi-definite (smallest eigenvalue ",
               format(min(ev), digits = 3), ").")
   }
-  dimnames(K) <- list(ids, ids)
-  K
+  invisible(TRUE)
 }

@@ -172,6 +172,12 @@ test_that("relmat problems are errors naming relmat$<name>", {
   K2 <- K
   K2[1, 2] <- K2[2, 1] <- 10  # symmetric, positive diagonal, clearly not PSD
   expect_error(build(relmat = list(animal = K2)), "`relmat\\$animal` is not positive semi-definite")
+  # not PSD although every 2 x 2 minor is: found by the eigenvalue check
+  K3 <- matrix(-0.6, 3, 3)
+  diag(K3) <- 1
+  expect_error(check_psd(K3, "relmat$g"), "`relmat\\$g` is not positive semi-definite \\(smallest eigenvalue")
+  expect_error(check_psd(K3, "relmat$g", max_full = 2), NA)
+  expect_error(check_psd(matrix(1, 3, 3), "relmat$g"), NA)
   K2 <- K
   colnames(K2) <- rev(colnames(K2))
   expect_error(build(relmat = list(animal = K2)), "same row and column names")
