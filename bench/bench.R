@@ -1,0 +1,103 @@
+# Benchmark one configuration of SLAMglmm in this R process (bench/run.sh starts a fresh
+# process per configuration, so the peak memory below is per configuration).
+#
+#   Rscript bench/bench.R simulate SIZE DATADIR            # write DATADIR/SIZE.rds
+#   Rscript bench/bench.R run SIZE THREADS DATADIR OUTCSV [NITT]
+#
+# Sizes (n, p, k): small (500, 200, 15), medium (1000, 1000, 20), large (2000, 5000, 50).
+# Data: one random effect (id) with a genomic (VanRaden) kinship from 2n simulated markers,
+# complete data, k true factors with sparse loadings. Model: Y ~ 1 + (1 | id), 20-point h2 grid.
+# Timing: setup = elapsed time of a nitt = 1 run; ms_per_iter = (elapsed(nitt = N) - setup) / (N - 1).
+# Peak memory: VmHWM of this process at the end (includes R and the loaded data).
+
+sizes <- list(small  = c(n = 500,  p = 200,  k = 15),
+              medium = c(n = 1000, p = 1000, k = 20),
+              large  = c(n = 2000, p = 5000, k = 50))
+default_nitt <- c(small = 300, medium = 120, large = 30)
+
+args <- commandArgs(trailingOnly = TRUE)
+mode <- args[1]
+size <- args[2]
+if (!size %in% names(sizes)) stop("unknown size '", size, "'")
+n <- sizes[[size]][["n"]]; p <- sizes[[size]][["p"]]; k <- sizes[[size]][["k"]]
+
+simulate <- function(n, p, k, seed = 20260101) {
+  set.seed(seed)
+  m <- 2 * n
+  freq <- stats::runif(m, 0.05, 0.5)
+  M <- matrix(stats::rbinom(n * m, 2, rep(freq, each = n)), n, m)
+  pobs <- colMeans(M) / 2
+  keep <- pobs > 0 & pobs < 1
+  M <- sweep(M[, keep, drop = FALSE], 2, 2 * pobs[keep])
+  K <- tcrossprod(M) / (2 * sum(pobs[keep] * (1 - pobs[keep])))
+  rm(M)
+  K <- 0.99 * K + diag(0.01, n)          # VanRaden G blended with 1% identity (positive definite)
+  ids <- sprintf("g%05d", seq_len(n))
+  dimnames(K) <- list(ids, ids)
+  L <- chol(K)                           # K = L'L
+  gdraw <- function(q) crossprod(L, matrix(stats::rnorm(n * q), n, q))
+  # Factors: F = sqrt(h2F) * genetic + sqrt(1 - h2F) * residual
+  h2F <- stats::runif(k, 0.2, 0.8)
+  F <- sweep(gdraw(k), 2, sqrt(h2F), "*") +
+       sweep(matrix(stats::rnorm(n * k), n, k), 2, sqrt(1 - h2F), "*")
+  # Sparse loadings with decreasing column scale
+  Lambda <- matrix(stats::rnorm(p * k), p, k) *
+            matrix(stats::rbinom(p * k, 1, 0.3), p, k)
+  Lambda <- sweep(Lambda, 2, 1 / sqrt(seq_len(k)), "*")
+  # Trait-specific part with its own h2
+  h2 <- stats::runif(p, 0.1, 0.6)
+  E <- sweep(gdraw(p), 2, sqrt(h2), "*") +
+       sweep(matrix(stats::rnorm(n * p), n, p), 2, sqrt(1 - h2), "*")
+  Y <- tcrossprod(F, Lambda) + E
+  colnames(Y) <- sprintf("t%04d", seq_len(p))
+  list(Y = Y, K = K, d = data.frame(id = factor(ids, levels = ids)))
+}
+
+if (mode == "simulate") {
+  dir <- args[3]
+  dir.create(dir, showWarnings = FALSE, recursive = TRUE)
+  t0 <- proc.time()[["elapsed"]]
+  saveRDS(simulate(n, p, k), file.path(dir, paste0(size, ".rds")), compress = FALSE)
+  cat(sprintf("simulated %s (n = %d, p = %d, k = %d) in %.1f s\n", size, n, p, k,
+              proc.time()[["elapsed"]] - t0))
+  quit(save = "no")
+}
+
+stopifnot(mode == "run")
+threads <- as.integer(args[3])
+dir <- args[4]
+out <- args[5]
+nitt <- if (length(args) >= 6) as.integer(args[6]) else default_nitt[[size]]
+
+suppressPackageStartupMessages(library(SLAMglmm))
+dat <- readRDS(file.path(dir, paste0(size, ".rds")))
+Y <- dat$Y; K <- dat$K; d <- dat$d
+rm(dat)
+
+run <- function(nitt, burnin, thin) {
+  t0 <- proc.time()[["elapsed"]]
+  fit <- SLAMglmm(Y ~ 1 + (1 | id), data = d, relmat = list(id = K), n_factors = k,
+                  prior = slam_prior(h2 = list(divisions = 20)),
+                  nitt = nitt, burnin = burnin, thin = thin, threads = threads,
+                  verbose = FALSE)
+  el <- proc.time()[["elapsed"]] - t0
+  rm(fit)
+  el
+}
+
+setup <- run(nitt = 1L, burnin = 0L, thin = 1L)
+burnin <- nitt %/% 2L
+total <- run(nitt = nitt, burnin = burnin, thin = 5L)
+ms <- 1000 * (total - setup) / (nitt - 1L)
+
+status <- readLines("/proc/self/status")
+hwm <- grep("^VmHWM:", status, value = TRUE)
+peak_mb <- as.numeric(gsub("[^0-9]", "", hwm)) / 1024
+
+res <- data.frame(size = size, n = n, p = p, k = k, threads = threads, nitt = nitt,
+                  setup_s = round(setup, 3), ms_per_iter = round(ms, 2),
+                  peak_mb = round(peak_mb, 1))
+utils::write.table(res, out, sep = ",", row.names = FALSE, col.names = !file.exists(out),
+                   append = file.exists(out), quote = FALSE)
+cat(sprintf("%-6s threads=%d  nitt=%d  setup %.2f s  %.2f ms/iter  peak %.0f MB\n",
+            size, threads, nitt, setup, ms, peak_mb))

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark SLAMglmm: ms per iteration, set-up time and peak memory for
+#   small (n, p, k) = (500, 200, 15), medium (1000, 1000, 20) [and large (2000, 5000, 50)]
+# with one random effect with a genomic kinship, a 20-point h2 grid, complete data, on 1 and
+# 2 threads; each configuration in a fresh Rscript process.
+# Writes bench/results/latest.csv (the previous one becomes previous.csv), prints the
+# comparison, and fills the performance table of README.md.
+#
+# Usage: bash bench/run.sh [--large] [--no-install] [--no-readme] [--sizes "small medium"]
+#                          [--threads "1 2"] [--nitt N]
+#   --no-install  use the installed SLAMglmm instead of installing this checkout first
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
+
+SIZES="small medium"; THREADS="1 2"; INSTALL=1; README=README.md; NITT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --large) SIZES="small medium large" ;;
+    --sizes) SIZES="$2"; shift ;;
+    --threads) THREADS="$2"; shift ;;
+    --nitt) NITT="$2"; shift ;;
+    --no-install) INSTALL=0 ;;
+    --no-readme) README="" ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+WORK="${TMPDIR:-/tmp}/slamglmm-bench"
+mkdir -p "$WORK" bench/results
+if [ "$INSTALL" = 1 ]; then
+  LIB="$WORK/lib"; mkdir -p "$LIB"
+  echo "installing this checkout into $LIB ..."
+  if ! R CMD INSTALL -l "$LIB" . > "$WORK/install.log" 2>&1; then
+    tail -n 40 "$WORK/install.log"; exit 1
+  fi
+  export R_LIBS="$LIB${R_LIBS:+:$R_LIBS}"
+fi
+
+for s in $SIZES; do
+  if [ ! -f "$WORK/data/$s.rds" ]; then Rscript bench/bench.R simulate "$s" "$WORK/data"; fi
+done
+
+RAW="$WORK/raw.csv"; rm -f "$RAW"
+for s in $SIZES; do
+  for t in $THREADS; do
+    Rscript bench/bench.R run "$s" "$t" "$WORK/data" "$RAW" $NITT
+  done
+done
+
+DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+CPU=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
+MACHINE="$(nproc) cores, ${CPU:-unknown CPU}"
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then COMMIT="$COMMIT-dirty"; fi
+Rscript bench/report.R "$RAW" "$DATE" "$MACHINE" "$COMMIT" "$README"
