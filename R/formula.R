@@ -20,6 +20,7 @@ slam_parse_formula <- function(formula, data = NULL, factor_formula = NULL, relm
   data <- check_data(data)
   env <- environment(formula)
   if (is.null(env)) env <- parent.frame()
+  formula <- expand_dot(formula, data, env)
 
   Y <- slam_response(formula, data, env)
   n <- nrow(Y)
@@ -70,6 +71,19 @@ check_formula <- function(formula) {
               "on the left of ~.")
   }
   formula
+}
+
+#' Expand `.` on the right-hand side to the columns of `data`
+#'
+#' As in lm(): `.` stands for every column of `data` not used in the response.
+#' @noRd
+expand_dot <- function(formula, data, env) {
+  if (!("." %in% all.vars(formula[[3L]]))) return(formula)
+  if (is.null(data)) slam_stop("`.` in `formula` needs `data`.")
+  out <- stats::formula(stats::terms(formula, data = data))
+  attributes(out) <- NULL
+  out <- stats::as.formula(out, env = env)
+  out
 }
 
 #' Check the data argument

@@ -166,3 +166,14 @@ test_that("an interaction as grouping factor is one term named by it", {
   expect_named(pf$terms, "a:b")
   expect_length(pf$terms[["a:b"]]$levels, 6)
 })
+
+test_that("`.` stands for the columns of data not in the response", {
+  d <- d0[, c("y1", "y2", "sex", "x")]
+  pf <- slam_parse_formula(cbind(y1, y2) ~ ., data = d)
+  expect_identical(colnames(pf$X), c("(Intercept)", "sexM", "x"))
+  d$animal <- d0$animal
+  pf2 <- slam_parse_formula(cbind(y1, y2) ~ . - animal + (1 | animal), data = d)
+  expect_identical(colnames(pf2$X), c("(Intercept)", "sexM", "x"))
+  expect_named(pf2$terms, "animal")
+  expect_error(slam_parse_formula(d0$y1 ~ .), "`.` in `formula` needs `data`")
+})
