@@ -199,8 +199,9 @@ print.summary.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   if (nrow(x$fixed)) {
     cat("\nFixed effects (posterior mean, ", ilab, "):\n", sep = "")
     fx <- x$fixed[x$fixed$trait %in% show_tr, ]
-    tab <- data.frame(trait = fx$trait, estimate = signif(fx$estimate, digits),
-                      lower = signif(fx$lower, digits), upper = signif(fx$upper, digits),
+    fmt <- function(v) formatC(signif(v, digits), digits = digits, format = "fg")
+    tab <- data.frame(trait = fx$trait, estimate = fmt(fx$estimate),
+                      lower = fmt(fx$lower), upper = fmt(fx$upper),
                       stringsAsFactors = FALSE)
     for (ef in unique(fx$effect)) {
       cat(" ", ef, "\n", sep = "")

@@ -44,14 +44,11 @@ print(cmp, row.names = FALSE)
 cat(sprintf("  h2 intervals covering the true value: %d of %d\n", sum(cmp$covered), nrow(cmp)))
 
 vc <- VarCorr(fit)
-lt <- lower.tri(slam_truth$G, diag = TRUE)
 off <- lower.tri(slam_truth$G)
 gc_est <- cov2cor(vc$animal)
 gc_true <- cov2cor(slam_truth$G)
 rc_est <- cov2cor(vc$Residual)
 rc_true <- cov2cor(slam_truth$R)
-cat(sprintf("  cor(true G, estimated G), all entries (variances scaled to correlations): %.3f\n",
-            cor(gc_true[off], gc_est[off])))
 cat(sprintf("  genetic correlations:  cor(true, estimated) = %.3f, mean |error| = %.3f\n",
             cor(gc_true[off], gc_est[off]), mean(abs(gc_true[off] - gc_est[off]))))
 cat(sprintf("  residual correlations: cor(true, estimated) = %.3f, mean |error| = %.3f\n",

@@ -118,3 +118,10 @@ hand_cov <- function(fit) {
   }
   list(G = G, R = R, P = P)
 }
+
+# Animal ids of the example data.
+slam_pheno_ids <- function() {
+  e <- new.env()
+  utils::data("slam_pheno", package = "SLAMglmm", envir = e)
+  e$slam_pheno$animal
+}
