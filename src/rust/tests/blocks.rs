@@ -1,0 +1,345 @@
+//! Each Gibbs block against its closed-form conditional, computed densely in the original (unrotated)
+//! space: run one block many times with everything else fixed and compare the draws' moments or
+//! frequencies with the exact conditional, within Monte-Carlo error.
+
+mod common;
+
+use slamglmm::linalg::{cholesky_in_place, solve_lower, solve_upper_t, Dense};
+use slamglmm::sampler::Sampler;
+use slamglmm::{ModelData, Priors, Settings};
+
+const N: usize = 6;
+const P: usize = 3;
+const K: usize = 2;
+
+fn kinship() -> Dense {
+    let mut k = Dense::identity(N);
+    for i in 0..N {
+        for j in 0..N {
+            if i != j {
+                k.set(i, j, if (i / 3) == (j / 3) { 0.5 } else { 0.1 });
+            }
+        }
+    }
+    k
+}
+
+fn data() -> ModelData {
+    let y: Vec<f64> = (0..N * P).map(|i| ((i as f64) * 1.37).sin() * 1.5).collect();
+    let x: Vec<f64> = (0..N).map(|_| 1.0).chain((0..N).map(|i| (i as f64 * 0.9).cos())).collect();
+    let xf: Vec<f64> = (0..N).map(|i| (i as f64 * 0.9).cos()).collect();
+    ModelData {
+        y: Dense::from_vec(N, P, y).unwrap(),
+        x: Dense::from_vec(N, 2, x).unwrap(),
+        penalized: vec![false, true],
+        xf: Dense::from_vec(N, 1, xf).unwrap(),
+        xf_map: vec![Some(1)],
+        z: Some(Dense::identity(N)),
+        kin: Some(kinship()),
+    }
+}
+
+fn priors() -> Priors {
+    let g = 4;
+    Priors {
+        h2_grid: (0..g).map(|i| i as f64 / g as f64).collect(),
+        h2_prior: vec![0.1, 0.2, 0.3, 0.4],
+        h2f_prior: vec![0.25; g],
+        ..Priors::default()
+    }
+}
+
+/// A sampler with a fixed, arbitrary state.
+fn sampler() -> Sampler {
+    let s = Settings { k: K, nitt: 10, burnin: 0, thin: 1, seed: 3, threads: 2, reorder: false };
+    let mut sm = Sampler::new(&data(), &priors(), &s).unwrap();
+    sm.lambda = Dense::from_vec(P, K, vec![0.8, -0.5, 0.3, 0.2, 0.6, -0.4]).unwrap();
+    sm.psi = vec![0.7, 1.2, 0.5];
+    sm.h2_idx = vec![1, 3, 0];
+    sm.h2f_idx = vec![2, 1];
+    sm.bmat = Dense::from_vec(2, P, vec![0.1, 0.3, -0.2, 0.5, 0.0, -0.1]).unwrap();
+    sm.bfmat = Dense::from_vec(1, K, vec![0.4, -0.3]).unwrap();
+    sm.sigma2_b = vec![1.0, 0.8];
+    sm.phi = Dense::from_vec(P, K, vec![1.0, 2.0, 0.5, 1.5, 0.7, 1.1]).unwrap();
+    sm.delta = vec![1.3, 1.6];
+    let f: Vec<f64> = (0..N * K).map(|i| ((i as f64) * 0.77).cos()).collect();
+    sm.ft = sm.rot.rotate(&Dense::from_vec(N, K, f).unwrap());
+    sm
+}
+
+/// `V(h2) = h2 K + (1 - h2) I` (Z = I).
+fn vmat(h2: f64) -> Dense {
+    let k = kinship();
+    let mut v = Dense::zeros(N, N);
+    for i in 0..N {
+        for j in 0..N {
+            v.set(i, j, h2 * k.get(i, j) + if i == j { 1.0 - h2 } else { 0.0 });
+        }
+    }
+    v
+}
+
+/// Inverse and log-determinant of an SPD matrix.
+fn inv_logdet(a: &Dense) -> (Dense, f64) {
+    let n = a.nrow;
+    let mut l = a.data.clone();
+    assert!(cholesky_in_place(&mut l, n));
+    let logdet = 2.0 * (0..n).map(|i| l[i * n + i].ln()).sum::<f64>();
+    let mut inv = Dense::zeros(n, n);
+    for j in 0..n {
+        let mut e = vec![0.0; n];
+        e[j] = 1.0;
+        solve_lower(&l, n, &mut e);
+        solve_upper_t(&l, n, &mut e);
+        inv.col_mut(j).copy_from_slice(&e);
+    }
+    (inv, logdet)
+}
+
+fn quad(a: &Dense, x: &[f64], y: &[f64]) -> f64 {
+    let n = a.nrow;
+    let mut s = 0.0;
+    for i in 0..n {
+        for j in 0..n {
+            s += x[i] * a.get(i, j) * y[j];
+        }
+    }
+    s
+}
+
+fn f_orig(sm: &Sampler) -> Dense {
+    sm.rot.unrotate(&sm.ft)
+}
+
+/// Rotated grid likelihood equals the dense multivariate normal density up to a constant in h2.
+#[test]
+fn rotated_likelihood_matches_dense_density() {
+    let sm = sampler();
+    let e = sm.residuals();
+    let d = data();
+    let f = f_orig(&sm);
+    let j = 1;
+    let psi = sm.psi[j];
+    // Dense residual in the original space.
+    let r: Vec<f64> = (0..N)
+        .map(|i| {
+            d.y.get(i, j)
+                - (0..2).map(|l| d.x.get(i, l) * sm.bmat.get(l, j)).sum::<f64>()
+                - (0..K).map(|h| f.get(i, h) * sm.lambda.get(j, h)).sum::<f64>()
+        })
+        .collect();
+    for (g, &h2) in sm.priors.h2_grid.iter().enumerate() {
+        let mut v = vmat(h2);
+        v.data.iter_mut().for_each(|x| *x *= psi);
+        let (vi, logdet) = inv_logdet(&v);
+        let dense = -0.5 * (logdet + quad(&vi, &r, &r));
+        let rot = -0.5
+            * ((0..N).map(|i| (psi / sm.w[g][i]).ln()).sum::<f64>()
+                + (0..N).map(|i| e.get(i, j).powi(2) * sm.w[g][i] / psi).sum::<f64>());
+        assert!((dense - rot).abs() < 1e-9, "grid {g}: {dense} vs {rot}");
+    }
+}
+
+/// Trait grid point: draw frequencies against the exact discrete posterior.
+#[test]
+fn trait_h2_block_matches_exact_grid_posterior() {
+    let mut sm = sampler();
+    let d = data();
+    let f = f_orig(&sm);
+    let reps = 40_000;
+    let mut counts = vec![[0usize; 4]; P];
+    for it in 0..reps {
+        sm.sample_trait_h2(it);
+        for j in 0..P {
+            counts[j][sm.h2_idx[j]] += 1;
+        }
+    }
+    for j in 0..P {
+        let r: Vec<f64> = (0..N)
+            .map(|i| {
+                d.y.get(i, j)
+                    - (0..2).map(|l| d.x.get(i, l) * sm.bmat.get(l, j)).sum::<f64>()
+                    - (0..K).map(|h| f.get(i, h) * sm.lambda.get(j, h)).sum::<f64>()
+            })
+            .collect();
+        let lp: Vec<f64> = sm
+            .priors
+            .h2_grid
+            .iter()
+            .enumerate()
+            .map(|(g, &h2)| {
+                let mut v = vmat(h2);
+                v.data.iter_mut().for_each(|x| *x *= sm.psi[j]);
+                let (vi, logdet) = inv_logdet(&v);
+                sm.priors.h2_prior[g].ln() - 0.5 * (logdet + quad(&vi, &r, &r))
+            })
+            .collect();
+        let m = lp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let tot: f64 = lp.iter().map(|l| (l - m).exp()).sum();
+        for g in 0..4 {
+            let pr = (lp[g] - m).exp() / tot;
+            let freq = counts[j][g] as f64 / reps as f64;
+            let se = (pr * (1.0 - pr) / reps as f64).sqrt();
+            assert!((freq - pr).abs() < 5.0 * se + 1e-4, "trait {j} grid {g}: {freq} vs {pr}");
+        }
+    }
+}
+
+/// Joint (b_j, lambda_j, psi_j): posterior means against the dense normal-gamma closed form.
+#[test]
+fn trait_block_matches_dense_normal_gamma() {
+    let mut sm = sampler();
+    let d = data();
+    let f = f_orig(&sm);
+    let tau = sm.tau();
+    let reps = 40_000;
+    let q = 2 + K;
+    let mut sums = vec![vec![0.0; q + 1]; P];
+    let mut sq = vec![vec![0.0; q + 1]; P];
+    for it in 0..reps {
+        sm.sample_traits(it);
+        for j in 0..P {
+            let mut v: Vec<f64> = (0..2).map(|l| sm.bmat.get(l, j)).collect();
+            v.extend((0..K).map(|h| sm.lambda.get(j, h)));
+            v.push(sm.psi[j]);
+            for (a, x) in v.iter().enumerate() {
+                sums[j][a] += x;
+                sq[j][a] += x * x;
+            }
+        }
+    }
+    for j in 0..P {
+        let h2 = sm.priors.h2_grid[sm.h2_idx[j]];
+        let (vi, _) = inv_logdet(&vmat(h2));
+        // A = [X, F] in the original space.
+        let a: Vec<Vec<f64>> = (0..2)
+            .map(|l| d.x.col(l).to_vec())
+            .chain((0..K).map(|h| f.col(h).to_vec()))
+            .collect();
+        let y = d.y.col(j).to_vec();
+        let mut prec = Dense::zeros(q, q);
+        let mut c = vec![0.0; q];
+        for u in 0..q {
+            c[u] = quad(&vi, &a[u], &y);
+            for w in 0..q {
+                prec.set(u, w, quad(&vi, &a[u], &a[w]));
+            }
+        }
+        let dprior = [0.0, 1.0 / sm.sigma2_b[1], sm.phi.get(j, 0) * tau[0], sm.phi.get(j, 1) * tau[1]];
+        for u in 0..q {
+            prec.data[u * q + u] += dprior[u];
+        }
+        let (pinv, _) = inv_logdet(&prec);
+        let m: Vec<f64> = (0..q).map(|u| (0..q).map(|w| pinv.get(u, w) * c[w]).sum()).collect();
+        let sse = quad(&vi, &y, &y) - m.iter().zip(&c).map(|(a, b)| a * b).sum::<f64>();
+        let shape = 0.5 * (sm.priors.psi_nu + (N - 1) as f64);
+        let scale = 0.5 * sm.priors.psi_nu * sm.priors.psi_v + 0.5 * sse;
+        let e_psi = scale / (shape - 1.0);
+        let mut expected = m.clone();
+        expected.push(e_psi);
+        for a in 0..=q {
+            let mean = sums[j][a] / reps as f64;
+            let sd = (sq[j][a] / reps as f64 - mean * mean).sqrt();
+            assert!(
+                (mean - expected[a]).abs() < 5.0 * sd / (reps as f64).sqrt(),
+                "trait {j} coefficient {a}: {mean} vs {}",
+                expected[a]
+            );
+        }
+    }
+}
+
+/// Factor scores: mean and covariance of vec(F) against the dense Gaussian conditional.
+#[test]
+fn score_block_matches_dense_conditional() {
+    let mut sm = sampler();
+    let d = data();
+    let nk = N * K;
+    // Dense precision and linear term of vec(F) (column-major: factor h, row i -> h * N + i).
+    let mut prec = Dense::zeros(nk, nk);
+    let mut lin = vec![0.0; nk];
+    for h in 0..K {
+        let h2f = sm.priors.h2_grid[sm.h2f_idx[h]];
+        let (vi, _) = inv_logdet(&vmat(h2f));
+        let mf: Vec<f64> = (0..N).map(|i| d.xf.get(i, 0) * sm.bfmat.get(0, h)).collect();
+        for i in 0..N {
+            for i2 in 0..N {
+                prec.data[(h * N + i2) * nk + h * N + i] += vi.get(i, i2);
+                lin[h * N + i] += vi.get(i, i2) * mf[i2];
+            }
+        }
+    }
+    for j in 0..P {
+        let h2 = sm.priors.h2_grid[sm.h2_idx[j]];
+        let (vi, _) = inv_logdet(&vmat(h2));
+        let r0: Vec<f64> =
+            (0..N).map(|i| d.y.get(i, j) - (0..2).map(|l| d.x.get(i, l) * sm.bmat.get(l, j)).sum::<f64>()).collect();
+        for h in 0..K {
+            for h2_ in 0..K {
+                let ll = sm.lambda.get(j, h) * sm.lambda.get(j, h2_) / sm.psi[j];
+                for i in 0..N {
+                    for i2 in 0..N {
+                        prec.data[(h2_ * N + i2) * nk + h * N + i] += ll * vi.get(i, i2);
+                    }
+                }
+            }
+            for i in 0..N {
+                lin[h * N + i] += sm.lambda.get(j, h) / sm.psi[j] * (0..N).map(|i2| vi.get(i, i2) * r0[i2]).sum::<f64>();
+            }
+        }
+    }
+    let (cov, _) = inv_logdet(&prec);
+    let mean: Vec<f64> = (0..nk).map(|a| (0..nk).map(|b| cov.get(a, b) * lin[b]).sum()).collect();
+    let reps = 40_000;
+    let mut s1 = vec![0.0; nk];
+    let mut s2 = Dense::zeros(nk, nk);
+    for it in 0..reps {
+        sm.sample_scores(it);
+        let f = f_orig(&sm);
+        for a in 0..nk {
+            s1[a] += f.data[a];
+            for b in 0..=a {
+                s2.data[b * nk + a] += f.data[a] * f.data[b];
+            }
+        }
+    }
+    let nr = reps as f64;
+    for a in 0..nk {
+        let m = s1[a] / nr;
+        assert!((m - mean[a]).abs() < 5.0 * (cov.get(a, a) / nr).sqrt(), "mean {a}: {m} vs {}", mean[a]);
+        for b in 0..=a {
+            let c = s2.data[b * nk + a] / nr - m * s1[b] / nr;
+            // sd of a sample covariance of Gaussians: sqrt((S_ab^2 + S_aa S_bb) / n)
+            let se = ((cov.get(a, b).powi(2) + cov.get(a, a) * cov.get(b, b)) / nr).sqrt();
+            assert!((c - cov.get(a, b)).abs() < 5.0 * se, "cov {a},{b}: {c} vs {}", cov.get(a, b));
+        }
+    }
+}
+
+/// Factor fixed effects: mean against the dense Gaussian conditional.
+#[test]
+fn factor_fixed_block_matches_dense_conditional() {
+    let mut sm = sampler();
+    let d = data();
+    let f = f_orig(&sm);
+    let reps = 40_000;
+    let mut s = [0.0; K];
+    let mut s2 = [0.0; K];
+    for it in 0..reps {
+        sm.sample_factor_fixed(it);
+        for h in 0..K {
+            s[h] += sm.bfmat.get(0, h);
+            s2[h] += sm.bfmat.get(0, h).powi(2);
+        }
+    }
+    for h in 0..K {
+        let (vi, _) = inv_logdet(&vmat(sm.priors.h2_grid[sm.h2f_idx[h]]));
+        let x = d.xf.col(0).to_vec();
+        let pr = quad(&vi, &x, &x) + 1.0 / sm.sigma2_b[1];
+        let m = quad(&vi, &x, f.col(h)) / pr;
+        let mean = s[h] / reps as f64;
+        let var = s2[h] / reps as f64 - mean * mean;
+        assert!((mean - m).abs() < 5.0 * (1.0 / pr / reps as f64).sqrt(), "factor {h}: {mean} vs {m}");
+        assert!((var * pr - 1.0).abs() < 0.03, "factor {h} variance");
+    }
+}

@@ -1,0 +1,56 @@
+//! Shared helpers of the integration tests.
+#![allow(dead_code)]
+
+use slamglmm::simulate::{simulate, Simulated, Truth};
+use slamglmm::{run, Dense, ModelData, Posterior, Priors, Settings, Silent};
+
+pub fn intercept(n: usize) -> Dense {
+    Dense::from_vec(n, 1, vec![1.0; n]).unwrap()
+}
+
+/// Data for a model with Z = I, the given kinship and an intercept-only X.
+pub fn model_data(sim: &Simulated, kin: &Dense) -> ModelData {
+    let n = sim.y.nrow;
+    ModelData {
+        y: sim.y.clone(),
+        x: sim.x.clone(),
+        penalized: (0..sim.x.ncol).map(|l| l > 0).collect(),
+        xf: Dense::zeros(n, 0),
+        xf_map: vec![],
+        z: Some(Dense::identity(n)),
+        kin: Some(kin.clone()),
+    }
+}
+
+pub fn settings(k: usize, nitt: usize, burnin: usize, thin: usize, seed: u64, threads: usize) -> Settings {
+    Settings { k, nitt, burnin, thin, seed, threads, reorder: true }
+}
+
+pub fn fit(data: &ModelData, priors: &Priors, s: &Settings) -> Posterior {
+    run(data, priors, s, &mut Silent).expect("sampler runs")
+}
+
+/// Posterior mean of a p x T draw matrix (flat) per row.
+pub fn row_means(x: &[f64], p: usize) -> Vec<f64> {
+    let t = x.len() / p;
+    (0..p).map(|j| (0..t).map(|s| x[s * p + j]).sum::<f64>() / t as f64).collect()
+}
+
+pub fn truth_h2_total(t: &Truth) -> Vec<f64> {
+    let (p, k) = (t.lambda.nrow, t.lambda.ncol);
+    (0..p)
+        .map(|j| {
+            let (mut g, mut tot) = (t.h2[j] * t.psi[j], t.psi[j]);
+            for h in 0..k {
+                let l2 = t.lambda.get(j, h).powi(2);
+                g += l2 * t.h2f[h];
+                tot += l2;
+            }
+            g / tot
+        })
+        .collect()
+}
+
+pub fn simulate_truth(truth: &Truth, kin: &Dense, seed: u64) -> Simulated {
+    simulate(truth, &intercept(kin.nrow), kin, seed)
+}
