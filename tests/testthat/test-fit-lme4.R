@@ -33,11 +33,13 @@ test_that("p = 1, n_factors = 0: variance components and fixed effects match lme
   sg <- mean(h2 * psi)           # between-group variance, data scale
   se <- mean((1 - h2) * psi)     # residual variance, data scale
 
-  # The posterior sd of sigma_g^2 with 200 groups is about 0.15 (about 15%),
-  # so 15% relative tolerance allows for the prior, the h2 grid and Monte-Carlo
-  # error without hiding a wrong scale or a wrong variance split.
-  expect_lt(abs(sg / sg_ref - 1), 0.15)
-  expect_lt(abs(se / se_ref - 1), 0.10)
+  # The posterior sd of sigma_g^2 with 200 groups is about 0.15 (15%) and that
+  # of sigma_e^2 about 0.1 (5%); with 1500 draws the Monte-Carlo error of the
+  # means is below 1%. Posterior mean and REML estimate differ by the prior,
+  # the h2 grid and the skewness of the posterior (about 1-2% here), so 8% and
+  # 4% leave room for those without hiding a wrong scale or variance split.
+  expect_lt(abs(sg / sg_ref - 1), 0.08)
+  expect_lt(abs(se / se_ref - 1), 0.04)
   # and both near the simulated truth (sanity check of the simulation itself)
   expect_lt(abs(sg_ref - 1), 0.4)
   expect_lt(abs(se_ref - 2), 0.3)
@@ -48,13 +50,13 @@ test_that("p = 1, n_factors = 0: variance components and fixed effects match lme
   b <- rowMeans(fit$draws$B[, "y", ])
   expect_identical(names(b), c("(Intercept)", "x"))
   expect_lt(abs(b[["(Intercept)"]] - b_ref[["(Intercept)"]]), 0.3 * b_se[1])
-  expect_lt(abs(b[["x"]] - b_ref[["x"]]), 0.5 * b_se[2])
+  expect_lt(abs(b[["x"]] - b_ref[["x"]]), 0.25 * b_se[2])
 
   # genetic values: posterior means of U agree with lme4's conditional modes
   re <- lme4::ranef(ref)$g
   u_fit <- fit$U_mean$g[rownames(re), "y"]
   expect_gt(stats::cor(u_fit, re[, 1]), 0.98)
-  expect_lt(abs(stats::sd(u_fit) / stats::sd(re[, 1]) - 1), 0.15)
+  expect_lt(abs(stats::sd(u_fit) / stats::sd(re[, 1]) - 1), 0.05)
 })
 
 test_that("a large data scale (sd 60, mean 1000) also agrees with lme4", {
@@ -70,10 +72,40 @@ test_that("a large data scale (sd 60, mean 1000) also agrees with lme4", {
                   nitt = 4000, burnin = 1000, thin = 2, verbose = FALSE)
   h2 <- fit$draws$h2[1, ]
   psi <- fit$draws$psi[1, ]
-  # total variance: tight; split: looser (sigma_g^2 is small relative to psi)
+  # total and residual variance: tight; the group variance (posterior sd
+  # about 20%) a little looser
   tot_ref <- sum(vc$vcov)
-  expect_lt(abs(mean(psi) / tot_ref - 1), 0.08)
-  expect_lt(abs(mean((1 - h2) * psi) / vc$vcov[vc$grp == "Residual"] - 1), 0.10)
-  expect_lt(abs(mean(h2 * psi) - vc$vcov[vc$grp == "g"]), 0.3 * vc$vcov[vc$grp == "g"] + 100)
-  expect_lt(abs(mean(fit$draws$B[1, 1, ]) - lme4::fixef(ref)[[1]]), 2)
+  expect_lt(abs(mean(psi) / tot_ref - 1), 0.03)
+  expect_lt(abs(mean((1 - h2) * psi) / vc$vcov[vc$grp == "Residual"] - 1), 0.03)
+  expect_lt(abs(mean(h2 * psi) / vc$vcov[vc$grp == "g"] - 1), 0.10)
+  b_se <- sqrt(as.matrix(stats::vcov(ref))[1, 1])
+  expect_lt(abs(mean(fit$draws$B[1, 1, ]) - lme4::fixef(ref)[[1]]), 0.15 * b_se)
+  expect_equal(unname(fit$data_scale$center), mean(d$y))
+})
+
+test_that("n_factors = 0 with several traits on different scales: one LMM per trait", {
+  set.seed(99)
+  n_g <- 200
+  m <- 5
+  d <- data.frame(g = factor(rep(seq_len(n_g), each = m)))
+  sd_g <- c(1, 100, 0.004)
+  sd_e <- c(1, 150, 0.01)
+  for (j in 1:3) {
+    d[[paste0("t", j)]] <- 10^(j - 1) + sd_g[j] * rnorm(n_g)[d$g] + rnorm(n_g * m, sd = sd_e[j])
+  }
+  d$t2[sample.int(nrow(d), 50)] <- NA
+  set.seed(3)
+  fit <- SLAMglmm(cbind(t1, t2, t3) ~ 1 + (1 | g), data = d, n_factors = 0,
+                  nitt = 4000, burnin = 1000, thin = 2, verbose = FALSE)
+  for (j in 1:3) {
+    tr <- paste0("t", j)
+    ref <- lme4::lmer(stats::reformulate("(1 | g)", tr), data = d, REML = TRUE)
+    vc <- as.data.frame(lme4::VarCorr(ref))
+    h2 <- fit$draws$h2[tr, ]
+    psi <- fit$draws$psi[tr, ]
+    expect_lt(abs(mean(h2 * psi) / vc$vcov[vc$grp == "g"] - 1), 0.10)
+    expect_lt(abs(mean((1 - h2) * psi) / vc$vcov[vc$grp == "Residual"] - 1), 0.05)
+    b_se <- sqrt(as.matrix(stats::vcov(ref))[1, 1])
+    expect_lt(abs(mean(fit$draws$B[1, tr, ]) - lme4::fixef(ref)[[1]]), 0.25 * b_se)
+  }
 })
