@@ -10,8 +10,11 @@
 #' The main function is [SLAMglmm()]; priors are set with [slam_prior()].
 #'
 #' @keywords internal
+#' @docType package
+#' @name SLAMglmm-package
+#' @aliases SLAMglmm-package
 #' @useDynLib SLAMglmm, .registration = TRUE
 #' @importFrom lme4 findbars nobars subbars mkReTrms
 #' @importFrom stats model.frame model.matrix terms sd na.pass setNames as.formula
 #' @importFrom utils head
-"_PACKAGE"
+NULL
