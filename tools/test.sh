@@ -74,6 +74,7 @@ env NOT_CRAN="${NOT_CRAN:-true}" \
     _R_CHECK_CRAN_INCOMING_REMOTE_=false \
     _R_CHECK_FUTURE_FILE_TIMESTAMPS_=false \
     _R_CHECK_SYSTEM_CLOCK_=false \
+    _R_CHECK_BASHISMS_=false \
     _R_CHECK_TESTS_NLINES_=0 \
   R CMD check --no-manual --as-cran ${SLAMGLMM_CHECK_ARGS:-} "$TARBALL" > "$KLOG" 2>&1
 KRC=$?
