@@ -102,6 +102,28 @@ test_that("an identity relmat in level order gives the same design as no relmat"
   expect_true(f2$relmat_given[["grp"]])
 })
 
+test_that("an interrupted run warns and returns the draws saved so far", {
+  # an elapsed-time limit takes the same path in the sampler as Ctrl-C
+  d <- small_data()
+  set.seed(4)
+  fit <- NULL
+  expect_warning(
+    local({
+      setTimeLimit(elapsed = 1, transient = TRUE)
+      on.exit(setTimeLimit(elapsed = Inf))
+      fit <<- SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | id), data = d, n_factors = 2,
+                       nitt = 5e7, burnin = 10, thin = 10, verbose = FALSE)
+    }),
+    "sampling interrupted after [0-9]+ iterations; returning the draws saved so far")
+  setTimeLimit(elapsed = Inf)
+  expect_s3_class(fit, "SLAMglmm")
+  expect_true(fit$mcmc$interrupted)
+  expect_lt(fit$mcmc$iterations, 5e7)
+  expect_identical(dim(fit$draws$psi)[2], fit$mcmc$n_saved)
+  expect_true(fit$mcmc$n_saved <= (fit$mcmc$iterations - 10) %/% 10)
+  expect_true(all(is.finite(fit$draws$psi)))
+})
+
 test_that("errors in the arguments stop before the sampler runs", {
   d <- small_data()
   expect_error(SLAMglmm(cbind(y1, y2) ~ sex, data = d, nitt = 10, burnin = 20),
