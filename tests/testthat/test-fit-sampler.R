@@ -102,6 +102,29 @@ test_that("an identity relmat in level order gives the same design as no relmat"
   expect_true(f2$relmat_given[["grp"]])
 })
 
+test_that("relmat rows are matched by name: another order and extra levels give the same fit", {
+  d <- small_data()
+  Kall <- mock_kinship(c(d$id, sprintf("x%02d", 1:15)))
+  K1 <- Kall[d$id, d$id]                 # data order, only the levels in the data
+  o <- rev(rownames(Kall))
+  K2 <- Kall[o, o]                       # reversed, with 15 extra levels
+  fit_k <- function(K) {
+    set.seed(5)
+    SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | id), data = d, relmat = list(id = K),
+             n_factors = 2, nitt = 40, burnin = 10, thin = 3, verbose = FALSE)
+  }
+  f1 <- fit_k(K1)
+  f2 <- fit_k(K2)
+  # Z K Z' is the same matrix in both cases, so the chains are the same
+  expect_equal(f1$draws, f2$draws)
+  expect_identical(f2$levels$id, o)
+  expect_equal(f2$U_mean$id[d$id, ], f1$U_mean$id[d$id, ])
+  # the extra levels are predicted through K (not left at zero)
+  extra <- setdiff(o, d$id)
+  expect_true(all(is.finite(f2$U_mean$id[extra, ])))
+  expect_true(any(abs(f2$U_mean$id[extra, ]) > 0))
+})
+
 test_that("an interrupted run warns and returns the draws saved so far", {
   # an elapsed-time limit takes the same path in the sampler as Ctrl-C
   d <- small_data()
