@@ -131,12 +131,14 @@ test_that("an interrupted run warns and returns the draws saved so far", {
   set.seed(4)
   fit <- NULL
   expect_warning(
-    local({
+    # R prints the time-limit error caught inside the sampler to stderr: keep
+    # it out of the test output
+    utils::capture.output(type = "message", local({
       setTimeLimit(elapsed = 1, transient = TRUE)
       on.exit(setTimeLimit(elapsed = Inf))
       fit <<- SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | id), data = d, n_factors = 2,
                        nitt = 5e7, burnin = 10, thin = 10, verbose = FALSE)
-    }),
+    })),
     "sampling interrupted after [0-9]+ iterations; returning the draws saved so far")
   setTimeLimit(elapsed = Inf)
   expect_s3_class(fit, "SLAMglmm")
