@@ -27,7 +27,11 @@
 #' colSums(is.na(slam_pheno[paste0("y", 1:8)]))
 #' # phenotypic correlations among the traits
 #' round(cor(slam_pheno[paste0("y", 1:8)], use = "pairwise.complete.obs"), 2)
-"slam_pheno"
+#' @name slam_pheno
+#' @docType data
+#' @usage data(slam_pheno)
+#' @keywords datasets
+NULL
 
 #' Genomic kinship matrix of the animals in slam_pheno
 #'
@@ -54,7 +58,11 @@
 #' off <- upper.tri(slam_kinship)
 #' c(half_sibs = mean(slam_kinship[same_sire & off]),
 #'   others = mean(slam_kinship[!same_sire & off]))
-"slam_kinship"
+#' @name slam_kinship
+#' @docType data
+#' @usage data(slam_kinship)
+#' @keywords datasets
+NULL
 
 #' True parameter values used to simulate slam_pheno
 #'
@@ -84,4 +92,8 @@
 #' data(slam_truth)
 #' round(slam_truth$h2_total, 2)
 #' round(cov2cor(slam_truth$G), 2)
-"slam_truth"
+#' @name slam_truth
+#' @docType data
+#' @usage data(slam_truth)
+#' @keywords datasets
+NULL

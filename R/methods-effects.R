@@ -77,7 +77,7 @@ slam_fixef_draws <- function(fit, part = c("total", "trait", "factor")) {
 #' data(slam_pheno, slam_kinship)
 #' fit <- SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | animal), data = slam_pheno,
 #'                 relmat = list(animal = slam_kinship), n_factors = 2,
-#'                 nitt = 600, burnin = 200, thin = 2)
+#'                 nitt = 600, burnin = 200, thin = 2, verbose = FALSE)
 #' fixef(fit)
 #' fixef(fit, interval = TRUE)
 #' }
@@ -118,7 +118,7 @@ fixef.SLAMglmm <- function(object, part = c("total", "trait", "factor"), interva
 #' data(slam_pheno, slam_kinship)
 #' fit <- SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | animal), data = slam_pheno,
 #'                 relmat = list(animal = slam_kinship), n_factors = 2,
-#'                 nitt = 600, burnin = 200, thin = 2)
+#'                 nitt = 600, burnin = 200, thin = 2, verbose = FALSE)
 #' u <- ranef(fit)$animal
 #' head(u)
 #' }

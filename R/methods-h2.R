@@ -30,7 +30,7 @@
 #' data(slam_pheno, slam_kinship)
 #' fit <- SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | animal), data = slam_pheno,
 #'                 relmat = list(animal = slam_kinship), n_factors = 2,
-#'                 nitt = 600, burnin = 200, thin = 2)
+#'                 nitt = 600, burnin = 200, thin = 2, verbose = FALSE)
 #' h2(fit)
 #' h2(fit, type = "both", method = "hpd")
 #' }

@@ -42,7 +42,7 @@ slam_draws_what <- c("h2_total", "h2", "h2F", "psi", "fixef", "B", "BF", "Lambda
 #' data(slam_pheno, slam_kinship)
 #' fit <- SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | animal), data = slam_pheno,
 #'                 relmat = list(animal = slam_kinship), n_factors = 2,
-#'                 nitt = 600, burnin = 200, thin = 2)
+#'                 nitt = 600, burnin = 200, thin = 2, verbose = FALSE)
 #' d <- slam_draws(fit, c("h2_total", "gcor"))
 #' dim(d)
 #' colMeans(d)
@@ -193,7 +193,7 @@ slam_cov_draws_flat <- function(fit, w, nT) {
 #'   data(slam_pheno, slam_kinship)
 #'   fit <- SLAMglmm(cbind(y1, y2) ~ sex + (1 | animal), data = slam_pheno,
 #'                   relmat = list(animal = slam_kinship), n_factors = 1,
-#'                   nitt = 600, burnin = 200, thin = 2)
+#'                   nitt = 600, burnin = 200, thin = 2, verbose = FALSE)
 #'   m <- coda::as.mcmc(fit, what = c("h2_total", "psi"))
 #'   coda::effectiveSize(m)
 #' }

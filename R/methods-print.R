@@ -42,6 +42,62 @@ print_truncated_vector <- function(x, max = 10L, digits = 3L) {
   if (n > max) cat("  ... and", n - max, "more\n")
 }
 
+#' Summarise a SLAMglmm fit
+#'
+#' Posterior summaries of a fit: MCMC settings, fixed effects with intervals,
+#' heritabilities (total and trait-specific) with intervals and effective
+#' sample sizes, and the factors with their variance proportions and the share
+#' of the phenotypic variance each explains.
+#'
+#' Factor summaries are indicative: factors are identified only up to order
+#' and sign (the sampler aligns signs and orders them by size during burn-in),
+#' whereas the covariance matrices and heritabilities are identified.
+#'
+#' @param object a fitted `SLAMglmm` object.
+#' @param prob probability mass of the intervals.
+#' @param method `"quantile"` (equal-tailed) or `"hpd"` intervals.
+#' @param ... not used.
+#' @return An object of class `"summary.SLAMglmm"`: a list with `call`,
+#'   `formula`, `mcmc` (settings and number of draws), `fixed` (data frame:
+#'   effect, trait, estimate, lower, upper), `h2` (data frame from [h2()], both
+#'   types), `factors` (data frame: factor, h2F per term, `prop_var`: the
+#'   posterior mean share of the summed standardised phenotypic variance of the
+#'   traits explained by the factor, and `n_load`: the number of traits for
+#'   which the factor explains at least 10% of the phenotypic variance),
+#'   `varcorr` (the [VarCorr.SLAMglmm()] matrices), `prob`, `method`.
+#' @examples
+#' \donttest{
+#' data(slam_pheno, slam_kinship)
+#' fit <- SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | animal), data = slam_pheno,
+#'                 relmat = list(animal = slam_kinship), n_factors = 2,
+#'                 nitt = 600, burnin = 200, thin = 2, verbose = FALSE)
+#' fit
+#' s <- summary(fit)
+#' s
+#' s$h2
+#' }
+#' @method summary SLAMglmm
+#' @export
+summary.SLAMglmm <- function(object, prob = 0.95, method = c("quantile", "hpd"), ...) {
+  method <- match.arg(method)
+  check_prob(prob)
+  fixed <- fixef.SLAMglmm(object, interval = TRUE, prob = prob, method = method)
+  h <- h2.SLAMglmm(object, type = "both", prob = prob, method = method)
+  out <- list(
+    call = object$call, formula = object$formula,
+    traits = slam_traits(object), n = object$n, n_factors = slam_n_factors(object),
+    terms_line = slam_terms_line(object),
+    mcmc = object$mcmc, n_draws = slam_n_draws(object),
+    mcmc_line = slam_mcmc_line(object),
+    fixed = fixed, h2 = h, factors = slam_factor_table(object),
+    varcorr = VarCorr.SLAMglmm(object),
+    prob = prob, method = method
+  )
+  class(out) <- "summary.SLAMglmm"
+  out
+}
+
+#' @rdname summary.SLAMglmm
 #' @method print SLAMglmm
 #' @export
 print.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
@@ -69,50 +125,6 @@ print.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
     if (p > max_traits) cat("  ... and", p - max_traits, "more traits\n")
   }
   invisible(x)
-}
-
-#' Summarise a SLAMglmm fit
-#'
-#' Posterior summaries of a fit: MCMC settings, fixed effects with intervals,
-#' heritabilities (total and trait-specific) with intervals and effective
-#' sample sizes, and the factors with their variance proportions and the share
-#' of the phenotypic variance each explains.
-#'
-#' Factor summaries are indicative: factors are identified only up to order
-#' and sign (the sampler aligns signs and orders them by size during burn-in),
-#' whereas the covariance matrices and heritabilities are identified.
-#'
-#' @param object a fitted `SLAMglmm` object.
-#' @param prob probability mass of the intervals.
-#' @param method `"quantile"` (equal-tailed) or `"hpd"` intervals.
-#' @param ... not used.
-#' @return An object of class `"summary.SLAMglmm"`: a list with `call`,
-#'   `formula`, `mcmc` (settings and number of draws), `fixed` (data frame:
-#'   effect, trait, estimate, lower, upper), `h2` (data frame from [h2()], both
-#'   types), `factors` (data frame: factor, h2F per term, `prop_var`: the
-#'   posterior mean share of the summed standardised phenotypic variance of the
-#'   traits explained by the factor, and `n_load`: the number of traits for
-#'   which the factor explains at least 10% of the phenotypic variance),
-#'   `varcorr` (the [VarCorr.SLAMglmm()] matrices), `prob`, `method`.
-#' @method summary SLAMglmm
-#' @export
-summary.SLAMglmm <- function(object, prob = 0.95, method = c("quantile", "hpd"), ...) {
-  method <- match.arg(method)
-  check_prob(prob)
-  fixed <- fixef.SLAMglmm(object, interval = TRUE, prob = prob, method = method)
-  h <- h2.SLAMglmm(object, type = "both", prob = prob, method = method)
-  out <- list(
-    call = object$call, formula = object$formula,
-    traits = slam_traits(object), n = object$n, n_factors = slam_n_factors(object),
-    terms_line = slam_terms_line(object),
-    mcmc = object$mcmc, n_draws = slam_n_draws(object),
-    mcmc_line = slam_mcmc_line(object),
-    fixed = fixed, h2 = h, factors = slam_factor_table(object),
-    varcorr = VarCorr.SLAMglmm(object),
-    prob = prob, method = method
-  )
-  class(out) <- "summary.SLAMglmm"
-  out
 }
 
 #' Variance explained by each factor
@@ -148,7 +160,7 @@ slam_factor_table <- function(fit) {
 }
 
 #' @rdname summary.SLAMglmm
-#' @param x a `summary.SLAMglmm` object.
+#' @param x a fitted `SLAMglmm` object (`print.SLAMglmm`) or a `summary.SLAMglmm` object.
 #' @param digits number of significant digits.
 #' @param max_traits show at most this many traits in each table.
 #' @method print summary.SLAMglmm

@@ -307,7 +307,7 @@ check_prob <- function(prob) {
 #' data(slam_pheno, slam_kinship)
 #' fit <- SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | animal), data = slam_pheno,
 #'                 relmat = list(animal = slam_kinship), n_factors = 2,
-#'                 nitt = 600, burnin = 200, thin = 2)
+#'                 nitt = 600, burnin = 200, thin = 2, verbose = FALSE)
 #' vc <- VarCorr(fit)
 #' vc
 #' vc$animal                       # posterior mean of G
@@ -452,7 +452,7 @@ as.data.frame.VarCorr.SLAMglmm <- function(x, row.names = NULL, optional = FALSE
 #' data(slam_pheno, slam_kinship)
 #' fit <- SLAMglmm(cbind(y1, y2, y3, y4) ~ sex + (1 | animal), data = slam_pheno,
 #'                 relmat = list(animal = slam_kinship), n_factors = 2,
-#'                 nitt = 600, burnin = 200, thin = 2)
+#'                 nitt = 600, burnin = 200, thin = 2, verbose = FALSE)
 #' round(genetic_cor(fit), 2)
 #' }
 #' @export
