@@ -130,7 +130,7 @@ slam_response <- function(formula, data, env) {
     }
     Y <- as.matrix(Y)
   }
-  if (inherits(Y, "Matrix")) Y <- as.matrix(Y)
+  if (is(Y, "Matrix")) Y <- as.matrix(Y)
   if (is.null(dim(Y))) {
     if (!is.atomic(Y)) {
       slam_stop("the response '", deparse1(lhs), "' must be a numeric matrix or vector.")

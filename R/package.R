@@ -17,4 +17,6 @@
 #' @importFrom lme4 findbars nobars subbars mkReTrms
 #' @importFrom stats model.frame model.matrix terms sd na.pass setNames as.formula
 #' @importFrom utils head
+#' @importFrom methods is
+#' @importClassesFrom Matrix Matrix
 NULL

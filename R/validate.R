@@ -216,7 +216,7 @@ check_relmat_list <- function(relmat, terms) {
 #' @noRd
 check_relmat_matrix <- function(K, term) {
   name <- paste0("relmat$", term)
-  if (inherits(K, "Matrix")) K <- as.matrix(K)
+  if (is(K, "Matrix")) K <- as.matrix(K)
   if (is.data.frame(K)) slam_stop("`", name, "` must be a matrix, not a data frame.")
   if (!is.matrix(K)) slam_stop("`", name, "` must be a numeric matrix or a `Matrix`.")
   if (!is.numeric(K)) slam_stop("`", name, "` must be numeric (it is of type ", typeof(K), ").")
