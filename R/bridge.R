@@ -129,37 +129,37 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
   fac <- if (k > 0L) paste0("F", seq_len(k)) else character(0)
   traits <- info$traits
 
-  get3 <- function(name, d1, d2, dn) raw_array(raw[[name]], c(d1, d2, nT), dn, name)
-  get2 <- function(name, d1, dn) raw_array(raw[[name]], c(d1, nT), dn, name)
-
-  Lambda <- get3("Lambda", p, k, list(traits, fac, NULL))
-  B <- get3("B", b, p, list(info$fixed, traits, NULL))
-  BF <- get3("BF", bF, k, list(info$fixed_F, fac, NULL))
-  psi <- get2("psi", p, list(traits, NULL))
-  h2 <- get2("h2", p, list(traits, NULL))
-  h2F <- get2("h2F", k, list(fac, NULL))
-  h2_total <- get2("h2_total", p, list(traits, NULL))
-  sigma2_b <- get2("sigma2_b", b, list(info$fixed, NULL))
-  delta <- get2("delta", k, list(fac, NULL))
-
+  # Shape first, then transform (which allocates the result), then name the
+  # result in place: at most one extra copy of the large arrays (Lambda).
+  get <- function(name, dims) raw_shape(raw[[name]], dims, name)
   m <- info$data_scale$center
   s <- info$data_scale$scale
-  # back to the data scale, every draw
-  Lambda <- Lambda * s                                   # row j times s_j
-  B <- sweep(B, 2L, s, "*")
+
+  Lambda <- get("Lambda", c(p, k, nT)) * s             # row j times s_j (recycled)
+  dimnames(Lambda) <- fit_dimnames(dim(Lambda), list(traits, fac, NULL))
+  B <- get("B", c(b, p, nT)) * rep(s, each = b)         # column j times s_j
   icpt <- which(info$fixed == "(Intercept)")
   if (length(icpt) && nT > 0L) B[icpt, , ] <- B[icpt, , ] + m
-  psi <- psi * s^2
+  dimnames(B) <- fit_dimnames(dim(B), list(info$fixed, traits, NULL))
+  psi <- get("psi", c(p, nT)) * s^2
+  dimnames(psi) <- fit_dimnames(dim(psi), list(traits, NULL))
+  BF <- name_dims(get("BF", c(bF, k, nT)), list(info$fixed_F, fac, NULL))
+  h2 <- name_dims(get("h2", c(p, nT)), list(traits, NULL))
+  h2F <- name_dims(get("h2F", c(k, nT)), list(fac, NULL))
+  h2_total <- name_dims(get("h2_total", c(p, nT)), list(traits, NULL))
+  sigma2_b <- name_dims(get("sigma2_b", c(b, nT)), list(info$fixed, NULL))
+  delta <- name_dims(get("delta", c(k, nT)), list(fac, NULL))
 
-  F_mean <- raw_array(raw$F_mean, c(n, k), list(NULL, fac), "F_mean")
-  H_mean <- raw_array(raw$H_mean, c(n, p), list(NULL, traits), "H_mean")
-  H_mean <- sweep(sweep(H_mean, 2L, s, "*"), 2L, m, "+")
+  F_mean <- name_dims(get("F_mean", c(n, k)), list(NULL, fac))
+  H_mean <- get("H_mean", c(n, p)) * rep(s, each = n) + rep(m, each = n)
+  dimnames(H_mean) <- fit_dimnames(dim(H_mean), list(NULL, traits))
 
   U_mean <- list()
   for (t in info$terms) {
     lev <- info$levels[[t]]
-    U <- raw_array(raw$U_mean, c(length(lev), p), list(lev, traits), "U_mean")
-    U_mean[[t]] <- sweep(U, 2L, s, "*")
+    U <- get("U_mean", c(length(lev), p)) * rep(s, each = length(lev))
+    dimnames(U) <- fit_dimnames(dim(U), list(lev, traits))
+    U_mean[[t]] <- U
   }
 
   iterations <- if (is.null(raw$iterations)) NA_integer_ else as.integer(raw$iterations)
@@ -215,24 +215,36 @@ slam_raw_dims <- function(raw, p) {
   list(k = as.integer(k), T = as.integer(nT))
 }
 
-#' Give a raw output element its expected shape and names
+#' Give a raw output element its expected shape
 #'
 #' @param x the element (may be NULL or of length 0 when a dimension is 0).
 #' @param dims expected dimensions.
-#' @param dn dimnames.
 #' @param name element name, for messages.
+#' @return A double array with dimensions `dims` (`x` itself when it already
+#'   has them, so that large arrays are not copied).
 #' @noRd
-raw_array <- function(x, dims, dn, name) {
+raw_shape <- function(x, dims, name) {
   if (is.null(x)) x <- numeric(0)
   if (length(x) != prod(dims)) {
     slam_stop("internal error: the sampler returned '", name, "' of length ", length(x),
               ", expected ", paste(dims, collapse = " x "), ".")
   }
-  x <- array(as.double(x), dim = dims)
-  dn <- lapply(seq_along(dims), function(i) {
+  if (is.double(x) && identical(as.integer(dim(x)), as.integer(dims))) return(x)
+  array(as.double(x), dim = dims)
+}
+
+#' Dimnames that fit: names whose length does not match (e.g. 0 factors) are NULL
+#' @noRd
+fit_dimnames <- function(dims, dn) {
+  lapply(seq_along(dims), function(i) {
     d <- dn[[i]]
-    if (is.null(d) || length(d) != dims[i]) NULL else d
+    if (is.null(d) || length(d) != dims[i] || dims[i] == 0L) NULL else d
   })
-  dimnames(x) <- dn
+}
+
+#' Set dimnames (for the small arrays; may copy `x`)
+#' @noRd
+name_dims <- function(x, dn) {
+  dimnames(x) <- fit_dimnames(dim(x), dn)
   x
 }
