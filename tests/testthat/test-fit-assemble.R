@@ -189,3 +189,17 @@ test_that("a plain prior list is filled in by slam_prior()", {
   expect_identical(b$input$psi_nu, 3)
   expect_s3_class(b$info$prior, "slam_prior")
 })
+
+test_that("a model without fixed effects (b = 0) is neither centred nor broken", {
+  d <- mock_data()
+  b <- slam_build_input(cbind(y1, y2) ~ 0 + (1 | animal), data = d, n_factors = 1,
+                        nitt = 4, burnin = 1, thin = 1, verbose = FALSE)
+  expect_identical(dim(b$input$X), c(60L, 0L))
+  expect_identical(dim(b$input$XF), c(60L, 0L))
+  raw <- mock_sampler(b$input)
+  raw$B <- array(numeric(0), c(0L, 2L, 3L))
+  fit <- slam_assemble_fit(b$info, raw)
+  expect_identical(dim(fit$draws$B), c(0L, 2L, 3L))
+  expect_equal(unname(fit$data_scale$center), c(0, 0))
+  expect_equal(unname(fit$H_mean), unname(as.matrix(d[c("y1", "y2")])))
+})
