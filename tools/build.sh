@@ -19,7 +19,7 @@ R CMD build "$@" .
 
 VERSION=$(sed -n 's/^Version:[[:space:]]*//p' DESCRIPTION)
 TARBALL="SLAMglmm_${VERSION}.tar.gz"
-if ! tar -tzf "$TARBALL" | grep -q '^SLAMglmm/src/rust/vendor.tar.xz$'; then
+if ! tar -tzf "$TARBALL" | grep '^SLAMglmm/src/rust/vendor.tar.xz$' > /dev/null; then
   echo "ERROR: $TARBALL does not contain src/rust/vendor.tar.xz" >&2
   exit 1
 fi
