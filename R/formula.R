@@ -116,6 +116,7 @@ one_sided <- function(formula) {
 #' @noRd
 slam_response <- function(formula, data, env) {
   lhs <- formula[[2L]]
+  if (is.call(lhs) && identical(lhs[[1L]], as.name("cbind"))) check_cbind_columns(lhs, data, env)
   Y <- tryCatch(
     eval(lhs, envir = if (is.null(data)) env else data, enclos = env),
     error = function(e) {
@@ -153,6 +154,30 @@ slam_response <- function(formula, data, env) {
   }
   if (is.logical(Y)) storage.mode(Y) <- "double"
   check_response(Y)
+}
+
+#' Check each column of a cbind() response on its own
+#'
+#' So that a non-numeric column is named precisely (cbind() of a character
+#' and a numeric column would give a character matrix).
+#' @noRd
+check_cbind_columns <- function(lhs, data, env) {
+  args <- as.list(lhs)[-1L]
+  labels <- names(args)
+  if (is.null(labels)) labels <- rep("", length(args))
+  for (i in seq_along(args)) {
+    lab <- if (nzchar(labels[i])) labels[i] else deparse1(args[[i]])
+    v <- tryCatch(eval(args[[i]], envir = if (is.null(data)) env else data, enclos = env),
+                  error = function(e) {
+                    slam_stop("could not evaluate trait '", lab, "' of the response: ",
+                              conditionMessage(e))
+                  })
+    if (!is.numeric(v) && !(is.logical(v) && all(is.na(v)))) {
+      slam_stop("the response must be numeric; trait '", lab, "' is of class ",
+                paste(class(v), collapse = "/"), ".")
+    }
+  }
+  invisible(TRUE)
 }
 
 #' Model frame of all variables of a one-sided formula

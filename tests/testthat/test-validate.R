@@ -84,7 +84,11 @@ test_that("response problems are errors naming the trait", {
   expect_error(build(data = d), "trait 'y1' has fewer than 2 observed values")
   d <- mock_data()
   d$y2 <- as.character(d$y2)
-  expect_error(build(data = d), "numeric")
+  expect_error(build(data = d), "trait 'y2' is of class character")
+  d$y2 <- factor(d$y2)
+  expect_error(build(data = d), "trait 'y2' is of class factor")
+  expect_error(build(data = mock_data(), formula = cbind(y1, nope) ~ 1),
+               "could not evaluate trait 'nope'")
   d <- mock_data()
   d$y1[3] <- Inf
   expect_error(build(data = d), "trait 'y1' has infinite values")
