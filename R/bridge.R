@@ -123,7 +123,7 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
   n <- info$n
   b <- length(info$fixed)
   bF <- length(info$fixed_F)
-  ns <- slam_raw_dims(raw, p)
+  ns <- slam_raw_dims(raw, p, info$n_factors)
   k <- ns$k
   nT <- ns$T
   fac <- if (k > 0L) paste0("F", seq_len(k)) else character(0)
@@ -200,9 +200,10 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
 #' Number of factors and of saved draws in the raw output
 #'
 #' The number of factors is read from `Lambda` (the sampler may adapt it during
-#' burn-in), the number of draws from `psi`.
+#' burn-in; else from `F_mean`, else the requested number), the number of
+#' draws from `psi`.
 #' @noRd
-slam_raw_dims <- function(raw, p) {
+slam_raw_dims <- function(raw, p, k_input = 0L) {
   if (!is.list(raw)) slam_stop("internal error: the sampler did not return a list.")
   dpsi <- dim(raw$psi)
   if (is.null(dpsi)) {
@@ -211,7 +212,15 @@ slam_raw_dims <- function(raw, p) {
     nT <- dpsi[length(dpsi)]
   }
   dL <- dim(raw$Lambda)
-  k <- if (length(dL) == 3L) dL[2L] else if (nT > 0L && p > 0L) length(raw$Lambda) %/% (p * nT) else 0L
+  k <- if (length(dL) == 3L) {
+    dL[2L]
+  } else if (length(dim(raw$F_mean)) == 2L) {
+    ncol(raw$F_mean)
+  } else if (nT > 0L && p > 0L) {
+    length(raw$Lambda) %/% (p * nT)
+  } else {
+    k_input
+  }
   list(k = as.integer(k), T = as.integer(nT))
 }
 
