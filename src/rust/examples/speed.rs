@@ -1,0 +1,25 @@
+//! Times the core at a named size: `cargo run --release --example speed -- n p k threads iters`.
+use std::time::Instant;
+
+use slamglmm::simulate::{genomic_kinship, simulate, Truth};
+use slamglmm::{run, Dense, ModelData, Priors, Settings, Silent};
+
+fn main() {
+    let a: Vec<usize> = std::env::args().skip(1).map(|s| s.parse().expect("numbers")).collect();
+    let (n, p, k, threads, iters) = (a[0], a[1], a[2], a[3], a[4]);
+    let kin = genomic_kinship(n, 2 * n, 1);
+    let lambda = Dense::from_vec(p, k, (0..p * k).map(|i| if i % 7 == 0 { ((i as f64) * 0.3).sin() } else { 0.0 }).collect()).unwrap();
+    let truth = Truth { lambda, psi: vec![0.5; p], h2: vec![0.3; p], h2f: vec![0.5; k], b: Dense::zeros(1, p) };
+    let x = Dense::from_vec(n, 1, vec![1.0; n]).unwrap();
+    let sim = simulate(&truth, &x, &kin, 2);
+    let data = ModelData { y: sim.y, x, penalized: vec![false], xf: Dense::zeros(n, 0), xf_map: vec![], z: Some(Dense::identity(n)), kin: Some(kin) };
+    let s0 = Settings { k, nitt: 2, burnin: 1, thin: 1, seed: 1, threads, reorder: true };
+    let t0 = Instant::now();
+    run(&data, &Priors::default(), &s0, &mut Silent).unwrap();
+    let setup = t0.elapsed().as_secs_f64();
+    let s = Settings { nitt: iters + 2, burnin: iters + 1, ..s0 };
+    let t1 = Instant::now();
+    run(&data, &Priors::default(), &s, &mut Silent).unwrap();
+    let total = t1.elapsed().as_secs_f64();
+    println!("n={n} p={p} k={k} threads={threads}: setup {setup:.2}s, {:.2} ms/iter", (total - setup) / iters as f64 * 1e3);
+}
