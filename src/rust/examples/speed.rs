@@ -12,8 +12,8 @@ fn main() {
     let truth = Truth { lambda, psi: vec![0.5; p], h2: vec![0.3; p], h2f: vec![0.5; k], b: Dense::zeros(1, p) };
     let x = Dense::from_vec(n, 1, vec![1.0; n]).unwrap();
     let sim = simulate(&truth, &x, &kin, 2);
-    let data = ModelData { y: sim.y, x, penalized: vec![false], xf: Dense::zeros(n, 0), xf_map: vec![], z: Some(Dense::identity(n)), kin: Some(kin) };
-    let s0 = Settings { k, nitt: 2, burnin: 1, thin: 1, seed: 1, threads, reorder: true };
+    let data = ModelData { y: sim.y, x, penalized: vec![false], xf: Dense::zeros(n, 0), xf_map: vec![], z: Some(Dense::identity(n)), kin: Some(kin), z_extra: vec![], kin_extra: vec![] };
+    let s0 = Settings { k, nitt: 2, burnin: 1, thin: 1, seed: 1, threads, reorder: true, ..Settings::default() };
     let t0 = Instant::now();
     run(&data, &Priors::default(), &s0, &mut Silent).unwrap();
     let setup = t0.elapsed().as_secs_f64();

@@ -30,6 +30,7 @@ mod r_api {
     use extendr_api::prelude::*;
     use extendr_api::Result as RResult;
 
+    use crate::model::GridRoute;
     use crate::{covariance, sampler, Dense, ModelData, Monitor, Priors, Settings};
 
     fn fail<T>(msg: impl Into<String>) -> RResult<T> {
@@ -84,6 +85,16 @@ mod r_api {
             None => return fail(format!("internal: '{name}' must be a double matrix")),
         };
         Dense::from_vec(dims[0], dims[1], data).map(Some).map_err(|e| Error::Other(e.message))
+    }
+
+    /// A list of matrices (NULL entries allowed); an absent or NULL element is an empty list.
+    fn list_of(m: &HashMap<String, Robj>, name: &str) -> RResult<Vec<Option<Dense>>> {
+        let Some(r) = m.get(name) else { return Ok(Vec::new()) };
+        if r.is_null() {
+            return Ok(Vec::new());
+        }
+        let Some(list) = r.as_list() else { return fail(format!("internal: '{name}' must be a list")) };
+        list.values().enumerate().map(|(i, v)| matrix_of(&v, &format!("{name}[[{}]]", i + 1))).collect()
     }
 
     fn matrix(m: &HashMap<String, Robj>, name: &str) -> RResult<Dense> {
@@ -198,9 +209,22 @@ mod r_api {
             xf_map,
             z: matrix_of(field(&m, "Z")?, "Z")?,
             kin: matrix_of(field(&m, "K")?, "K")?,
+            z_extra: list_of(&m, "Z_extra")?.into_iter().map(|z| z.ok_or_else(|| Error::Other("internal: Z_extra entries must be matrices".into()))).collect::<RResult<Vec<_>>>()?,
+            kin_extra: list_of(&m, "K_extra")?,
+        };
+        // The grid: a vector (one term or none) or a G x M matrix (one column per term).
+        let (h2_grid, h2_grid_extra) = match field(&m, "h2_grid")?.dim() {
+            Some(d) if d.len() == 2 => {
+                let g = matrix(&m, "h2_grid")?;
+                let first = g.col(0).to_vec();
+                let extra = (0..g.nrow).map(|i| (1..g.ncol).map(|c| g.get(i, c)).collect()).collect();
+                (first, extra)
+            }
+            _ => (real_vec(&m, "h2_grid")?, Vec::new()),
         };
         let priors = Priors {
-            h2_grid: real_vec(&m, "h2_grid")?,
+            h2_grid,
+            h2_grid_extra,
             h2_prior: real_vec(&m, "h2_prior")?,
             h2f_prior: real_vec(&m, "h2F_prior")?,
             psi_v: real(&m, "psi_V")?,
@@ -224,6 +248,16 @@ mod r_api {
             seed: ((seed_parts[0] as u64) << 32) ^ (seed_parts[1] as u64),
             threads: count(&m, "threads")?.max(1),
             reorder: true,
+            grid_route: match m.get("grid_route").and_then(|r| r.as_str()) {
+                None | Some("auto") => GridRoute::Auto,
+                Some("full") => GridRoute::Full,
+                Some("metropolis") => GridRoute::Metropolis,
+                Some(other) => return fail(format!("internal: unknown grid_route '{other}'")),
+            },
+            cache_mb: match m.get("cache_mb") {
+                Some(r) if !r.is_null() => count(&m, "cache_mb")?,
+                _ => 1024,
+            },
         };
         let verbose = field(&m, "verbose")?.as_bool().unwrap_or(false);
         let mut monitor = RMonitor { verbose, start: Instant::now(), last_poll: Instant::now(), shown: 0 };
@@ -238,8 +272,14 @@ mod r_api {
         };
         let names = [
             "Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "U_mean", "F_mean", "H_mean",
-            "iterations", "interrupted",
+            "iterations", "interrupted", "h2_terms", "h2F_terms", "h2_total_terms", "U_mean_extra",
         ];
+        let mt = post.n_terms;
+        let u_extra: Vec<Robj> = post
+            .u_mean_extra
+            .into_iter()
+            .map(|u| array(u.data, &[u.nrow, u.ncol]))
+            .collect::<RResult<Vec<_>>>()?;
         let values: Vec<Robj> = vec![
             array(post.lambda, &[p, k, t])?,
             array(post.bmat, &[b, p, t])?,
@@ -255,6 +295,10 @@ mod r_api {
             array(post.h_mean.data, &[n, p])?,
             Robj::from(post.iterations as i32),
             Robj::from(post.interrupted),
+            array(post.h2_terms, &[p, mt, t])?,
+            array(post.h2f_terms, &[k, mt, t])?,
+            array(post.h2_total_terms, &[p, mt, t])?,
+            List::from_values(u_extra).into(),
         ];
         Ok(List::from_names_and_values(names, values)?.into())
     }

@@ -24,12 +24,20 @@ pub struct ModelData {
     pub z: Option<Dense>,
     /// r x r covariance among levels; None is the identity.
     pub kin: Option<Dense>,
+    /// Further random-effect terms (2..M): their designs (n x r_m) ...
+    pub z_extra: Vec<Dense>,
+    /// ... and covariances among their levels (None: identity).
+    pub kin_extra: Vec<Option<Dense>>,
 }
 
 /// Priors (see the bridge contract in README.md).
 #[derive(Clone, Debug)]
 pub struct Priors {
+    /// Grid of variance proportions: the first random-effect term's share at each grid point ...
     pub h2_grid: Vec<f64>,
+    /// ... and the shares of the further terms (one inner vector of length M - 1 per grid point; empty
+    /// inner vectors, or an empty outer vector, with one term or none). The residual gets the rest.
+    pub h2_grid_extra: Vec<Vec<f64>>,
     pub h2_prior: Vec<f64>,
     pub h2f_prior: Vec<f64>,
     pub psi_v: f64,
@@ -47,6 +55,7 @@ impl Default for Priors {
         let g = 20;
         Priors {
             h2_grid: (0..g).map(|i| i as f64 / g as f64).collect(),
+            h2_grid_extra: Vec::new(),
             h2_prior: vec![1.0 / g as f64; g],
             h2f_prior: vec![1.0 / g as f64; g],
             psi_v: 1.0,
@@ -72,6 +81,37 @@ pub struct Settings {
     pub threads: usize,
     /// Re-order factors by size during burn-in.
     pub reorder: bool,
+    /// How variance proportions move when there are several random-effect terms.
+    pub grid_route: GridRoute,
+    /// Memory budget (MiB) for the cached per-grid-point factorisations of several random-effect terms.
+    pub cache_mb: usize,
+}
+
+/// Update of the variance proportions with several random-effect terms (design section 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GridRoute {
+    /// Full grid when it has at most 64 points, Metropolis steps otherwise.
+    Auto,
+    /// Evaluate every grid point (exact Gibbs draw).
+    Full,
+    /// Metropolis moves to neighbouring grid points.
+    Metropolis,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            k: 0,
+            nitt: 1000,
+            burnin: 100,
+            thin: 1,
+            seed: 1,
+            threads: 1,
+            reorder: true,
+            grid_route: GridRoute::Auto,
+            cache_mb: 1024,
+        }
+    }
 }
 
 impl Settings {
@@ -163,13 +203,64 @@ impl ModelData {
         } else if self.kin.is_some() {
             return err("K given without Z");
         }
+        if self.kin_extra.len() != self.z_extra.len() {
+            return err("K_extra must have one entry per matrix of Z_extra");
+        }
+        if !self.z_extra.is_empty() && self.z.is_none() {
+            return err("Z_extra given without Z");
+        }
+        for (m, (z, k)) in self.z_extra.iter().zip(&self.kin_extra).enumerate() {
+            if z.nrow != n || !all_finite(z) {
+                return err(format!("Z_extra[{}] must be finite with as many rows as Y", m + 1));
+            }
+            if let Some(k) = k {
+                if k.nrow != z.ncol || k.ncol != z.ncol || !all_finite(k) {
+                    return err(format!("K_extra[{}] must be finite and square with one row per column of its Z", m + 1));
+                }
+            }
+        }
         Ok(())
     }
 }
 
 impl Priors {
+    /// Number of random-effect terms the grid describes (0 when there is none).
+    pub fn n_terms(&self, has_random: bool) -> usize {
+        if !has_random {
+            0
+        } else {
+            1 + self.h2_grid_extra.first().map_or(0, |v| v.len())
+        }
+    }
+
+    /// Share of the residual at grid point g.
+    pub fn resid_frac(&self, g: usize) -> f64 {
+        1.0 - self.h2_grid[g] - self.h2_grid_extra.get(g).map_or(0.0, |v| v.iter().sum::<f64>())
+    }
+
+    /// Share of term m (0-based) at grid point g.
+    pub fn share(&self, g: usize, m: usize) -> f64 {
+        if m == 0 {
+            self.h2_grid[g]
+        } else {
+            self.h2_grid_extra[g][m - 1]
+        }
+    }
+
     pub fn validate(&self, has_random: bool) -> Result<()> {
         let g = self.h2_grid.len();
+        if !self.h2_grid_extra.is_empty() {
+            if self.h2_grid_extra.len() != g {
+                return err("h2_grid_extra must have one row per grid point");
+            }
+            let m = self.h2_grid_extra[0].len();
+            if self.h2_grid_extra.iter().any(|v| v.len() != m || v.iter().any(|&x| !(0.0..1.0).contains(&x))) {
+                return err("h2_grid_extra rows must have equal length and values in [0, 1)");
+            }
+        }
+        if (0..g).any(|i| !(self.resid_frac(i) > 1e-12)) {
+            return err("every grid point must leave a positive residual share");
+        }
         if g == 0 {
             return err("h2_grid is empty");
         }
@@ -227,4 +318,15 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// Checks that the grid has one share per random-effect term of the data.
+pub fn check_terms(data: &ModelData, priors: &Priors) -> Result<()> {
+    let has = data.z.is_some();
+    let m = priors.n_terms(has);
+    let want = if has { 1 + data.z_extra.len() } else { 0 };
+    if m != want {
+        return err(format!("the h2 grid describes {m} random-effect terms but the model has {want}"));
+    }
+    Ok(())
 }

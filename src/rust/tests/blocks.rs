@@ -36,6 +36,8 @@ fn data() -> ModelData {
         xf_map: vec![Some(1)],
         z: Some(Dense::identity(N)),
         kin: Some(kinship()),
+        z_extra: vec![],
+        kin_extra: vec![],
     }
 }
 
@@ -51,7 +53,7 @@ fn priors() -> Priors {
 
 /// A sampler with a fixed, arbitrary state.
 fn sampler() -> Sampler {
-    let s = Settings { k: K, nitt: 10, burnin: 0, thin: 1, seed: 3, threads: 2, reorder: false };
+    let s = Settings { k: K, nitt: 10, burnin: 0, thin: 1, seed: 3, threads: 2, reorder: false, ..Settings::default() };
     let mut sm = Sampler::new(&data(), &priors(), &s).unwrap();
     sm.lambda = Dense::from_vec(P, K, vec![0.8, -0.5, 0.3, 0.2, 0.6, -0.4]).unwrap();
     sm.psi = vec![0.7, 1.2, 0.5];

@@ -141,9 +141,11 @@ fn imputation_targets_the_exact_conditional() {
         xf_map: vec![],
         z: Some(Dense::identity(n)),
         kin: Some(kin.clone()),
+        z_extra: vec![],
+        kin_extra: vec![],
     };
     let pr = Priors { h2_grid: vec![0.0, 0.5], h2_prior: vec![0.5; 2], h2f_prior: vec![0.5; 2], ..Priors::default() };
-    let s = Settings { k: 0, nitt: 10, burnin: 0, thin: 1, seed: 8, threads: 1, reorder: false };
+    let s = Settings { k: 0, nitt: 10, burnin: 0, thin: 1, seed: 8, threads: 1, reorder: false, ..Settings::default() };
     let mut sm = Sampler::new(&data, &pr, &s).unwrap();
     sm.h2_idx = vec![1];
     sm.psi = vec![0.8];

@@ -29,7 +29,11 @@ impl Sampler {
             let w = &self.w[self.h2f_idx[h]];
             let mut prec = vec![0.0; bf * bf];
             let mut c = vec![0.0; bf];
-            let f = self.ft.col(h);
+            let f_owned: Vec<f64> = match &self.extra {
+                Some(x) => self.ft.col(h).iter().zip(x.of.col(h)).map(|(a, b)| a - b).collect(),
+                None => self.ft.col(h).to_vec(),
+            };
+            let f = &f_owned;
             for a in 0..bf {
                 let xa = self.xft.col(a);
                 c[a] = (0..n).map(|i| xa[i] * w[i] * f[i]).sum();

@@ -11,7 +11,8 @@ use rayon::prelude::*;
 
 use super::Sampler;
 use crate::linalg::{gemm, Dense};
-use crate::rng::{categorical_log, task_rng, Block};
+use crate::model::GridRoute;
+use crate::rng::{categorical_log, task_rng, uniform, Block};
 
 impl Sampler {
     /// `S[g, j] = sum_i e_ij^2 w_g[i]` for a residual matrix e (n x m).
@@ -31,6 +32,20 @@ impl Sampler {
     }
 
     pub fn sample_trait_h2(&mut self, it: usize) {
+        if self.extra.is_some() {
+            let e = self.residuals_marginal();
+            let psi = self.psi.clone();
+            let lp = self.log_h2_prior.clone();
+            let cur = self.h2_idx.clone();
+            self.h2_idx = self.sample_grid_marginal(&e, &psi, &lp, &cur, Block::TraitH2, it);
+            let idx = self.h2_idx.clone();
+            let u = self.draw_extra_effects(&e, &psi, &idx, Block::TraitH2, it);
+            if let Some(x) = self.extra.as_mut() {
+                x.u = u;
+                crate::linalg::gemm(&mut x.o, false, &x.zt, false, &x.u, 1.0);
+            }
+            return;
+        }
         if self.w.len() < 2 {
             return;
         }
@@ -48,15 +63,41 @@ impl Sampler {
         self.h2_idx = idx;
     }
 
-    /// Factor residuals `ft - xft B_F` (n x k).
+    /// Factor residuals `ft - xft B_F - OF` (n x k), given every random effect but the first.
     pub(crate) fn factor_residuals(&self) -> Dense {
+        let mut e = self.factor_residuals_marginal();
+        if let Some(x) = &self.extra {
+            e.data.iter_mut().zip(&x.of.data).for_each(|(a, b)| *a -= b);
+        }
+        e
+    }
+
+    /// Factor residuals with every random effect integrated out: `ft - xft B_F`.
+    pub(crate) fn factor_residuals_marginal(&self) -> Dense {
         let mut e = self.ft.clone();
         gemm(&mut e, true, &self.xft, false, &self.bfmat, -1.0);
         e
     }
 
     pub fn sample_factor_h2(&mut self, it: usize) {
-        if self.w.len() < 2 || self.k == 0 {
+        if self.k == 0 {
+            return;
+        }
+        if self.extra.is_some() {
+            let e = self.factor_residuals_marginal();
+            let ones = vec![1.0; self.k];
+            let lp = self.log_h2f_prior.clone();
+            let cur = self.h2f_idx.clone();
+            self.h2f_idx = self.sample_grid_marginal(&e, &ones, &lp, &cur, Block::FactorH2, it);
+            let idx = self.h2f_idx.clone();
+            let uf = self.draw_extra_effects(&e, &ones, &idx, Block::FactorH2, it);
+            if let Some(x) = self.extra.as_mut() {
+                x.uf = uf;
+                crate::linalg::gemm(&mut x.of, false, &x.zt, false, &x.uf, 1.0);
+            }
+            return;
+        }
+        if self.w.len() < 2 {
             return;
         }
         let e = self.factor_residuals();
@@ -68,5 +109,114 @@ impl Sampler {
                 categorical_log(&mut task_rng(seed, Block::FactorH2, h, it), &lp)
             })
             .collect();
+    }
+}
+
+/// Grid points at or below which the full grid is evaluated on the automatic route.
+const FULL_GRID_MAX: usize = 64;
+/// Metropolis steps per iteration on the Metropolis route.
+const MH_STEPS: usize = 4;
+
+impl Sampler {
+    /// Variance proportions of each column of `e` (rotated residuals with every random effect integrated
+    /// out; column scales `scale`) from their grid posterior, by the route of `settings.grid_route`.
+    fn sample_grid_marginal(
+        &mut self,
+        e: &Dense,
+        scale: &[f64],
+        log_prior: &[f64],
+        cur: &[usize],
+        block: Block,
+        it: usize,
+    ) -> Vec<usize> {
+        let ng = self.w.len();
+        let full = match self.settings.grid_route {
+            GridRoute::Full => true,
+            GridRoute::Metropolis => false,
+            GridRoute::Auto => ng <= FULL_GRID_MAX,
+        };
+        let seed = self.settings.seed;
+        let m = e.ncol;
+        if full {
+            let all: Vec<usize> = (0..ng).filter(|&g| log_prior[g].is_finite()).collect();
+            let (w, priors) = (&self.w, &self.priors);
+            self.extra.as_mut().expect("extra terms").ensure(&all, w, priors);
+            let this = &*self;
+            let x = this.extra.as_ref().expect("extra terms");
+            return (0..m)
+                .into_par_iter()
+                .map(|j| {
+                    let r = e.col(j);
+                    let lp: Vec<f64> = (0..ng)
+                        .map(|g| {
+                            if !log_prior[g].is_finite() {
+                                return f64::NEG_INFINITY;
+                            }
+                            log_prior[g] + x.loglik(g, &this.w[g], this.logdet[g], r, scale[j])
+                        })
+                        .collect();
+                    categorical_log(&mut task_rng(seed, block, j, it), &lp)
+                })
+                .collect();
+        }
+        let mut idx = cur.to_vec();
+        for step in 0..MH_STEPS {
+            let props: Vec<usize> = (0..m)
+                .map(|j| {
+                    let nb = &self.neighbours[idx[j]];
+                    if nb.is_empty() {
+                        return idx[j];
+                    }
+                    let mut rng = task_rng(seed, block, (step << 32) | (2 * j), it);
+                    nb[((uniform(&mut rng) * nb.len() as f64) as usize).min(nb.len() - 1)]
+                })
+                .collect();
+            let need: Vec<usize> = idx.iter().chain(&props).cloned().filter(|&g| log_prior[g].is_finite()).collect();
+            let (w, priors) = (&self.w, &self.priors);
+            self.extra.as_mut().expect("extra terms").ensure(&need, w, priors);
+            let this = &*self;
+            let x = this.extra.as_ref().expect("extra terms");
+            idx = (0..m)
+                .into_par_iter()
+                .map(|j| {
+                    let (g0, g1) = (idx[j], props[j]);
+                    if g0 == g1 || !log_prior[g1].is_finite() {
+                        return g0;
+                    }
+                    let r = e.col(j);
+                    let l0 = log_prior[g0] + x.loglik(g0, &this.w[g0], this.logdet[g0], r, scale[j]);
+                    let l1 = log_prior[g1] + x.loglik(g1, &this.w[g1], this.logdet[g1], r, scale[j]);
+                    // Proposal: uniform over neighbours, so the ratio of neighbour counts corrects it.
+                    let corr = (this.neighbours[g0].len() as f64 / this.neighbours[g1].len() as f64).ln();
+                    let mut rng = task_rng(seed, block, (step << 32) | (2 * j + 1), it);
+                    if uniform(&mut rng).ln() < l1 - l0 + corr {
+                        g1
+                    } else {
+                        g0
+                    }
+                })
+                .collect();
+        }
+        idx
+    }
+
+    /// Draws the further random effects of each column given its grid point (r_e x m).
+    fn draw_extra_effects(&mut self, e: &Dense, scale: &[f64], idx: &[usize], block: Block, it: usize) -> Dense {
+        let (w, priors) = (&self.w, &self.priors);
+        self.extra.as_mut().expect("extra terms").ensure(idx, w, priors);
+        let x = self.extra.as_ref().expect("extra terms");
+        let seed = self.settings.seed;
+        let cols: Vec<Vec<f64>> = (0..e.ncol)
+            .into_par_iter()
+            .map(|j| {
+                let mut rng = task_rng(seed, block, (1 << 40) | j, it);
+                x.draw_effects(idx[j], &self.w[idx[j]], e.col(j), scale[j], &mut rng)
+            })
+            .collect();
+        let mut out = Dense::zeros(x.r_e, e.ncol);
+        for (j, c) in cols.into_iter().enumerate() {
+            out.col_mut(j).copy_from_slice(&c);
+        }
+        out
     }
 }

@@ -87,6 +87,16 @@ impl Sampler {
         }
         let mut mean = Dense::zeros(n, m);
         gemm(&mut mean, false, &self.missing.x, false, &b_m, 1.0);
+        if let Some(x) = &self.extra {
+            // Further random effects, in the original space: sum_m Z_m u_m.
+            for t in &x.terms {
+                let mut um = Dense::zeros(t.r, m);
+                for (c, &j) in cols.iter().enumerate() {
+                    um.col_mut(c).copy_from_slice(&x.u.col(j)[t.offset..t.offset + t.r]);
+                }
+                gemm(&mut mean, true, &t.z, false, &um, 1.0);
+            }
+        }
         if self.k > 0 {
             crate::linalg::gemm_nt(&mut mean, true, &f_orig, &lam_m, 1.0);
         }
@@ -94,30 +104,31 @@ impl Sampler {
         let gen = if self.rot.is_identity() {
             Dense::zeros(n, m)
         } else {
-            let mut rt = self.yt.select_cols(&cols);
+            let mut rt = self.trait_target().select_cols(&cols);
             gemm(&mut rt, true, &self.xt, false, &b_m, -1.0);
             if self.k > 0 {
                 crate::linalg::gemm_nt(&mut rt, true, &self.ft, &lam_m, -1.0);
             }
             let s = &self.rot.s;
-            let (psi, h2_idx) = (&self.psi, &self.h2_idx);
+            let (psi, h2_idx, efrac) = (&self.psi, &self.h2_idx, &self.efrac);
             rt.data.par_chunks_mut(n).enumerate().for_each(|(c, col)| {
                 let j = cols[c];
                 let h2 = grid[h2_idx[j]];
                 let mut rng = task_rng(seed, Block::Missing, 2 * j, it);
                 for (i, v) in col.iter_mut().enumerate() {
-                    let d = h2 * s[i] + 1.0 - h2;
-                    let var = psi[j] * h2 * s[i] * (1.0 - h2) / d;
+                    let e = efrac[h2_idx[j]];
+                    let d = h2 * s[i] + e;
+                    let var = psi[j] * h2 * s[i] * e / d;
                     *v = s[i] * h2 / d * *v + var.max(0.0).sqrt() * normal(&mut rng);
                 }
             });
             self.rot.unrotate(&rt)
         };
         let rows = &self.missing.rows;
-        let (psi, h2_idx) = (&self.psi, &self.h2_idx);
+        let (psi, h2_idx, efrac) = (&self.psi, &self.h2_idx, &self.efrac);
         self.missing.h.data.par_chunks_mut(n).enumerate().for_each(|(c, col)| {
             let j = cols[c];
-            let sd = (psi[j] * (1.0 - grid[h2_idx[j]])).sqrt();
+            let sd = (psi[j] * efrac[h2_idx[j]]).sqrt();
             let mut rng = task_rng(seed, Block::Missing, 2 * j + 1, it);
             for &i in &rows[c] {
                 col[i] = mean.get(i, c) + gen.get(i, c) + sd * normal(&mut rng);

@@ -5,6 +5,7 @@
 //! they are only summarised (as posterior means, Rao-Blackwellised) when draws are saved.
 
 mod adapt;
+pub mod extra;
 mod factor_fixed;
 mod h2;
 mod hyper;
@@ -21,6 +22,7 @@ use crate::model::{ModelData, Priors, Settings};
 use crate::rotation::Rotation;
 pub use output::Posterior;
 
+use extra::Extra;
 use missing::Missing;
 
 /// What the caller sees while the chain runs: progress, and a way to stop it early.
@@ -60,6 +62,12 @@ pub struct Sampler {
     pub w_mat: Dense,
     /// `sum_i ln d_i(h2_g)`.
     pub logdet: Vec<f64>,
+    /// Residual share of each grid point.
+    pub efrac: Vec<f64>,
+    /// Neighbouring grid points (Metropolis route).
+    pub neighbours: Vec<Vec<usize>>,
+    /// Random-effect terms beyond the first, when the model has them.
+    pub extra: Option<Extra>,
     /// Current rotated traits `Q' H` (n x p).
     pub yt: Dense,
     pub missing: Missing,
@@ -86,6 +94,7 @@ impl Sampler {
         data.validate()?;
         priors.validate(has_random)?;
         settings.validate()?;
+        crate::model::check_terms(data, priors)?;
         let (n, p, k) = (data.n(), data.p(), settings.k);
         let (b, bf) = (data.x.ncol, data.xf.ncol);
         let n_flat = data.penalized.iter().filter(|&&x| !x).count();
@@ -106,8 +115,9 @@ impl Sampler {
         let mut w = Vec::with_capacity(ng);
         let mut logdet = Vec::with_capacity(ng);
         let mut w_mat = Dense::zeros(ng, n);
+        let efrac: Vec<f64> = (0..ng).map(|g| priors.resid_frac(g)).collect();
         for (g, &h2) in grid.iter().enumerate() {
-            let d = rot.row_var(h2);
+            let d: Vec<f64> = rot.s.iter().map(|&s| h2 * s + efrac[g]).collect();
             logdet.push(d.iter().map(|v| v.ln()).sum());
             let wg: Vec<f64> = d.iter().map(|v| 1.0 / v).collect();
             for i in 0..n {
@@ -122,7 +132,20 @@ impl Sampler {
 
         // Starting values: middle of the grid, half the (standardised) variance to psi, small loadings,
         // scores from the prior; the first trait block then draws B and Lambda from their conditionals.
-        let mid = ng / 2;
+        // Start in the middle of the grid, or at the most likely point a priori where the middle has no mass.
+        let start = |w: &[f64]| {
+            if w[ng / 2] > 0.0 {
+                ng / 2
+            } else {
+                (0..ng).fold(0, |best, g| if w[g] > w[best] { g } else { best })
+            }
+        };
+        let extra = if data.z_extra.is_empty() {
+            None
+        } else {
+            Some(Extra::new(&data.z_extra, &data.kin_extra, &rot, p, k, settings.cache_mb)?)
+        };
+        let neighbours = if extra.is_some() { extra::grid_neighbours(priors) } else { Vec::new() };
         let mut lambda = Dense::zeros(p, k);
         let mut ft = Dense::zeros(n, k);
         let mut rng = crate::rng::task_rng(settings.seed, crate::rng::Block::Hyper, usize::MAX >> 16, 0);
@@ -148,14 +171,17 @@ impl Sampler {
             w,
             w_mat,
             logdet,
+            efrac,
+            neighbours,
+            extra,
             yt,
             missing,
             bmat: Dense::zeros(b, p),
             lambda,
             psi: vec![0.5; p],
-            h2_idx: vec![mid; p],
+            h2_idx: vec![start(&priors.h2_prior); p],
             bfmat: Dense::zeros(bf, k),
-            h2f_idx: vec![mid; k],
+            h2f_idx: vec![start(&priors.h2f_prior); k],
             ft,
             phi: Dense::from_vec(p, k, vec![1.0; p * k])?,
             delta: vec![1.0; k],
@@ -195,8 +221,26 @@ impl Sampler {
         t
     }
 
-    /// Rotated residuals `E = yt - xt B - ft Lambda'` (n x p).
+    /// The traits the regressions see: `yt`, less the offsets `O` of further random effects.
+    pub fn trait_target(&self) -> Dense {
+        let mut t = self.yt.clone();
+        if let Some(x) = &self.extra {
+            t.data.iter_mut().zip(&x.o.data).for_each(|(a, b)| *a -= b);
+        }
+        t
+    }
+
+    /// Rotated residuals `E = yt - O - xt B - ft Lambda'` (n x p), given every random effect but the first.
     pub fn residuals(&self) -> Dense {
+        let mut e = self.residuals_marginal();
+        if let Some(x) = &self.extra {
+            e.data.iter_mut().zip(&x.o.data).for_each(|(a, b)| *a -= b);
+        }
+        e
+    }
+
+    /// Rotated residuals with every random effect integrated out: `yt - xt B - ft Lambda'`.
+    pub fn residuals_marginal(&self) -> Dense {
         let mut e = self.yt.clone();
         crate::linalg::gemm(&mut e, true, &self.xt, false, &self.bmat, -1.0);
         if self.k > 0 {

@@ -28,6 +28,15 @@ pub struct Posterior {
     pub h2_total: Vec<f64>,
     pub sigma2_b: Vec<f64>,
     pub delta: Vec<f64>,
+    /// Number of random-effect terms M and, per draw, the shares of every term: p x M (traits), k x M
+    /// (factors), and diag(G_m) / diag(P) (p x M).
+    pub n_terms: usize,
+    pub h2_terms: Vec<f64>,
+    pub h2f_terms: Vec<f64>,
+    pub h2_total_terms: Vec<f64>,
+    /// Posterior mean genetic values of the further terms (r_m x p each).
+    pub u_mean_extra: Vec<Dense>,
+    u_extra_sum: Dense,
     /// Posterior mean genetic values per level (r x p), when the model has a random effect.
     pub u_mean: Option<Dense>,
     /// Posterior mean factor scores in the original space (n x k).
@@ -61,6 +70,12 @@ impl Posterior {
             h2_total: Vec::with_capacity(p * t),
             sigma2_b: Vec::with_capacity(b * t),
             delta: Vec::with_capacity(k * t),
+            n_terms: s.priors.n_terms(data.z.is_some()),
+            h2_terms: Vec::new(),
+            h2f_terms: Vec::new(),
+            h2_total_terms: Vec::new(),
+            u_mean_extra: Vec::new(),
+            u_extra_sum: Dense::zeros(s.extra.as_ref().map_or(0, |x| x.r_e), p),
             u_mean: None,
             f_mean: Dense::zeros(n, k),
             h_mean: data.y.clone(),
@@ -116,6 +131,31 @@ impl Posterior {
             s.sigma2_b.iter().zip(&s.penalized).map(|(&v, &pen)| if pen { v } else { f64::NAN }),
         );
         self.delta.extend_from_slice(&s.delta);
+        let pr = &s.priors;
+        for m in 0..self.n_terms {
+            self.h2_terms.extend(s.h2_idx.iter().map(|&g| pr.share(g, m)));
+        }
+        for m in 0..self.n_terms {
+            self.h2f_terms.extend(s.h2f_idx.iter().map(|&g| pr.share(g, m)));
+        }
+        for m in 0..self.n_terms {
+            for j in 0..p {
+                let (mut gen, mut tot) = (pr.share(s.h2_idx[j], m) * s.psi[j], s.psi[j]);
+                for h in 0..k {
+                    let l2 = s.lambda.get(j, h).powi(2);
+                    gen += l2 * pr.share(s.h2f_idx[h], m);
+                    tot += l2;
+                }
+                self.h2_total_terms.push(gen / tot);
+            }
+        }
+        if let Some(x) = &s.extra {
+            let mut u = x.u.clone();
+            if k > 0 {
+                gemm_nt(&mut u, true, &x.uf, &s.lambda, 1.0);
+            }
+            self.u_extra_sum.data.iter_mut().zip(&u.data).for_each(|(a, b)| *a += b);
+        }
 
         for h in 0..k {
             let dst = self.ft_sum.col_mut(h);
@@ -170,6 +210,21 @@ impl Posterior {
             for &i in &s.missing.rows[c] {
                 self.h_mean.set(i, j, self.hmiss_sum.get(i, c) / t);
             }
+        }
+        if let Some(x) = &s.extra {
+            self.u_mean_extra = x
+                .terms
+                .iter()
+                .map(|term| {
+                    let mut u = Dense::zeros(term.r, s.p);
+                    for j in 0..s.p {
+                        for l in 0..term.r {
+                            u.set(l, j, self.u_extra_sum.get(term.offset + l, j) / t);
+                        }
+                    }
+                    u
+                })
+                .collect();
         }
         if let Some(z) = &data.z {
             let mut mt = self.mt_sum.clone();

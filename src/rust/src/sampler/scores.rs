@@ -25,7 +25,7 @@ impl Sampler {
             return;
         }
         // Right-hand side from the traits: (E0 o Wt) Lambda.
-        let mut e0 = self.yt.clone();
+        let mut e0 = self.trait_target();
         gemm(&mut e0, true, &self.xt, false, &self.bmat, -1.0);
         {
             let (w, psi, h2_idx) = (&self.w, &self.psi, &self.h2_idx);
@@ -42,6 +42,9 @@ impl Sampler {
         // Prior mean of the scores.
         let mut mf = Dense::zeros(n, k);
         gemm(&mut mf, false, &self.xft, false, &self.bfmat, 1.0);
+        if let Some(x) = &self.extra {
+            mf.data.iter_mut().zip(&x.of.data).for_each(|(a, b)| *a += b);
+        }
 
         // M_g for each occupied grid point.
         let groups: Vec<(usize, Vec<f64>)> = self
@@ -62,6 +65,7 @@ impl Sampler {
             .collect();
 
         let h2f: Vec<f64> = self.h2f_idx.iter().map(|&g| self.priors.h2_grid[g]).collect();
+        let ef: Vec<f64> = self.h2f_idx.iter().map(|&g| self.efrac[g]).collect();
         let s = &self.rot.s;
         let w = &self.w;
         let seed = self.settings.seed;
@@ -82,7 +86,7 @@ impl Sampler {
                         }
                     }
                     for h in 0..k {
-                        let dfi = h2f[h] * s[i] + 1.0 - h2f[h];
+                        let dfi = h2f[h] * s[i] + ef[h];
                         prec[h * k + h] += 1.0 / dfi;
                         mu[h] = rhs.get(i, h) + mf.get(i, h) / dfi;
                     }

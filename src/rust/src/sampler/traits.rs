@@ -43,6 +43,7 @@ impl Sampler {
 
     fn group_products(&self, a: &Dense) -> Vec<GroupProducts> {
         let q = a.ncol;
+        let target = self.trait_target();
         self.trait_groups()
             .into_iter()
             .map(|(g, traits)| {
@@ -55,12 +56,11 @@ impl Sampler {
                 }
                 let mut atwa = Dense::zeros(q, q);
                 gemm(&mut atwa, false, a, true, &wa, 1.0);
-                let yg = self.yt.select_cols(&traits);
+                let yg = target.select_cols(&traits);
                 let mut atwy = Dense::zeros(q, traits.len());
                 gemm(&mut atwy, false, &wa, true, &yg, 1.0);
-                let ywy = traits
-                    .iter()
-                    .map(|&j| self.yt.col(j).iter().zip(w).map(|(y, wi)| y * y * wi).sum())
+                let ywy = (0..traits.len())
+                    .map(|c| yg.col(c).iter().zip(w).map(|(y, wi)| y * y * wi).sum())
                     .collect();
                 GroupProducts { traits, atwa: atwa.data, atwy, ywy }
             })
@@ -107,7 +107,16 @@ impl Sampler {
                 }
                 let mut rng = task_rng(seed, Block::Traits, j, it);
                 let c = grp.atwy.col(pos);
-                draw_normal_gamma(&mut prec, q, c, grp.ywy[pos], shape, scale0, &mut rng)
+                // Further random effects are part of the conditioning: their prior N(0, psi_j K_e(a))
+                // adds to psi_j's shape and scale.
+                let (shape_j, scale_j) = match &this.extra {
+                    Some(x) => {
+                        let (quad, r) = x.prior_quad(this.h2_idx[j], x.u.col(j), &this.priors);
+                        (shape + 0.5 * r as f64, scale0 + 0.5 * quad)
+                    }
+                    None => (shape, scale0),
+                };
+                draw_normal_gamma(&mut prec, q, c, grp.ywy[pos], shape_j, scale_j, &mut rng)
                     .map(|(beta, psi)| (j, beta, psi))
                     // A precision that is not positive definite (numerically) keeps the current values.
                     .unwrap_or_else(|| {

@@ -19,11 +19,13 @@ pub fn model_data(sim: &Simulated, kin: &Dense) -> ModelData {
         xf_map: vec![],
         z: Some(Dense::identity(n)),
         kin: Some(kin.clone()),
+        z_extra: vec![],
+        kin_extra: vec![],
     }
 }
 
 pub fn settings(k: usize, nitt: usize, burnin: usize, thin: usize, seed: u64, threads: usize) -> Settings {
-    Settings { k, nitt, burnin, thin, seed, threads, reorder: true }
+    Settings { k, nitt, burnin, thin, seed, threads, reorder: true, ..Settings::default() }
 }
 
 pub fn fit(data: &ModelData, priors: &Priors, s: &Settings) -> Posterior {
