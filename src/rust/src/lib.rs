@@ -258,6 +258,15 @@ mod r_api {
                 Some(r) if !r.is_null() => count(&m, "cache_mb")?,
                 _ => 1024,
             },
+            adapt: m.get("adapt").and_then(|r| r.as_bool()).unwrap_or(false),
+            k_max: match m.get("k_max") {
+                Some(r) if !r.is_null() => count(&m, "k_max")?,
+                _ => 0,
+            },
+            adapt_epsilon: match m.get("adapt_epsilon") {
+                Some(r) if !r.is_null() => real(&m, "adapt_epsilon")?,
+                _ => 0.15,
+            },
         };
         let verbose = field(&m, "verbose")?.as_bool().unwrap_or(false);
         let mut monitor = RMonitor { verbose, start: Instant::now(), last_poll: Instant::now(), shown: 0 };
@@ -272,7 +281,7 @@ mod r_api {
         };
         let names = [
             "Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "U_mean", "F_mean", "H_mean",
-            "iterations", "interrupted", "h2_terms", "h2F_terms", "h2_total_terms", "U_mean_extra",
+            "iterations", "interrupted", "k_trace", "h2_terms", "h2F_terms", "h2_total_terms", "U_mean_extra",
         ];
         let mt = post.n_terms;
         let u_extra: Vec<Robj> = post
@@ -295,6 +304,7 @@ mod r_api {
             array(post.h_mean.data, &[n, p])?,
             Robj::from(post.iterations as i32),
             Robj::from(post.interrupted),
+            Robj::from(post.k_trace.iter().map(|&x| x as i32).collect::<Vec<i32>>()),
             array(post.h2_terms, &[p, mt, t])?,
             array(post.h2f_terms, &[k, mt, t])?,
             array(post.h2_total_terms, &[p, mt, t])?,

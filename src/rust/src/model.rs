@@ -85,6 +85,12 @@ pub struct Settings {
     pub grid_route: GridRoute,
     /// Memory budget (MiB) for the cached per-grid-point factorisations of several random-effect terms.
     pub cache_mb: usize,
+    /// Adapt the number of factors during burn-in (Bhattacharya & Dunson 2011).
+    pub adapt: bool,
+    /// Upper limit of the number of factors when adapting.
+    pub k_max: usize,
+    /// A factor whose loadings are all below this (standardised scale) is negligible.
+    pub adapt_epsilon: f64,
 }
 
 /// Update of the variance proportions with several random-effect terms (design section 3).
@@ -110,6 +116,9 @@ impl Default for Settings {
             reorder: true,
             grid_route: GridRoute::Auto,
             cache_mb: 1024,
+            adapt: false,
+            k_max: 0,
+            adapt_epsilon: 0.15,
         }
     }
 }

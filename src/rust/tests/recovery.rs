@@ -112,3 +112,36 @@ fn error_shrinks_with_n_and_genetic_values_are_predicted() {
     assert!(large.1 < 0.2, "R error at n = 1600: {}", large.1);
     assert!(large.2 > 0.5, "genetic values: mean correlation {}", large.2);
 }
+
+/// The adaptive rule finds the number of clear factors: start with too many and with too few.
+#[test]
+fn adaptive_rule_recovers_the_number_of_factors() {
+    use slamglmm::model::Settings;
+    let p = 30;
+    let mut lambda = Dense::zeros(p, 3);
+    for j in 0..p {
+        lambda.set(j, j % 3, if j % 2 == 0 { 1.0 } else { -0.9 });
+        lambda.set(j, (j + 1) % 3, 0.5);
+    }
+    let t = Truth { lambda, psi: vec![0.4; p], h2: vec![0.3; p], h2f: vec![0.6, 0.3, 0.1], b: Dense::from_vec(1, p, vec![0.0; p]).unwrap() };
+    let kin = full_sib_kinship(150, 8);
+    let sim = simulate_truth(&t, &kin, 3);
+    let data = model_data(&sim, &kin);
+    for (k0, seed) in [(8, 1), (1, 2)] {
+        let s = Settings { k: k0, nitt: 3500, burnin: 3000, thin: 5, seed, threads: 2, adapt: true, k_max: 12, ..Settings::default() };
+        let post = fit(&data, &Priors::default(), &s);
+        let lm = row_means(&post.lambda, p * post.k);
+        for h in 0..post.k { eprintln!("  col {h}: max abs mean loading {:.3}, draws-mean max abs {:.3}", (0..p).map(|j| lm[h * p + j].abs()).fold(0.0, f64::max), (0..post.n_draws).map(|s| (0..p).map(|j| post.lambda[s * p * post.k + h * p + j].abs()).fold(0.0, f64::max)).sum::<f64>() / post.n_draws as f64); }
+        eprintln!("start {k0}: k over burn-in ends at {} (trace every 500: {:?})", post.k, post.k_trace.iter().step_by(500).collect::<Vec<_>>());
+        // The three clear factors are kept; at most one more, negligible one may remain (its loadings
+        // average below epsilon but single draws scatter around it).
+        assert!((3..=4).contains(&post.k), "started from {k0}: ended with {} factors", post.k);
+        let big = (0..post.k).filter(|&h| (0..p).any(|j| lm[h * p + j].abs() > 0.3)).count();
+        assert_eq!(big, 3, "started from {k0}: clear factors");
+        for h in 0..post.k {
+            let m = (0..p).map(|j| lm[h * p + j].abs()).fold(0.0, f64::max);
+            assert!(m > 0.3 || m < 0.15, "factor {h} is neither clear nor negligible: {m}");
+        }
+        assert_eq!(post.lambda.len(), p * post.k * post.n_draws);
+    }
+}

@@ -85,6 +85,9 @@ pub struct Sampler {
     pub sigma2_b: Vec<f64>,
     /// Own variances of factor fixed-effect columns that share none with X.
     pub sigma2_bf: Vec<f64>,
+    /// Moving average of the loadings and the age of each factor (adaptive number of factors).
+    pub lambda_avg: Dense,
+    pub col_age: Vec<usize>,
 }
 
 impl Sampler {
@@ -177,7 +180,7 @@ impl Sampler {
             yt,
             missing,
             bmat: Dense::zeros(b, p),
-            lambda,
+            lambda: lambda.clone(),
             psi: vec![0.5; p],
             h2_idx: vec![start(&priors.h2_prior); p],
             bfmat: Dense::zeros(bf, k),
@@ -187,6 +190,8 @@ impl Sampler {
             delta: vec![1.0; k],
             sigma2_b: vec![s2b0; b],
             sigma2_bf: vec![s2b0; bf],
+            lambda_avg: lambda.clone(),
+            col_age: vec![0; k],
             rot,
             priors: priors.clone(),
             settings: settings.clone(),
@@ -205,8 +210,15 @@ impl Sampler {
             self.sample_lambda_prior(it); // 5. phi, delta
         }
         self.sample_fixed_variances(it); // 5. sigma2_b
-        if it <= self.settings.burnin && self.settings.reorder {
-            self.reorder_factors(); // 6. burn-in only
+        if it <= self.settings.burnin {
+            // 6. burn-in only: the saved chain is a plain Gibbs chain with a fixed number of factors.
+            if self.settings.adapt {
+                self.track_loadings();
+                self.adapt_factors(it);
+            }
+            if self.settings.reorder {
+                self.reorder_factors();
+            }
         }
     }
 
@@ -271,21 +283,31 @@ pub fn run(data: &ModelData, priors: &Priors, settings: &Settings, monitor: &mut
         .build()
         .map_err(|e| SlamError::new(format!("could not start the thread pool: {e}")))?;
     let mut sampler = pool.install(|| Sampler::new(data, priors, settings))?;
-    let mut post = Posterior::new(&sampler, data);
+    // The posterior store is made at the first saved draw, when the number of factors is final.
+    let mut post: Option<Posterior> = None;
+    let mut k_trace = Vec::with_capacity(settings.burnin);
+    let (mut iterations, mut interrupted) = (0, false);
     for it in 1..=settings.nitt {
         pool.install(|| {
             sampler.iterate(it);
             if settings.is_saved(it) {
-                post.record(&sampler);
+                post.get_or_insert_with(|| Posterior::new(&sampler, data)).record(&sampler);
             }
         });
-        post.iterations = it;
+        if it <= settings.burnin {
+            k_trace.push(sampler.k);
+        }
+        iterations = it;
         monitor.progress(it, settings.nitt);
         if it < settings.nitt && monitor.interrupted() {
-            post.interrupted = true;
+            interrupted = true;
             break;
         }
     }
+    let mut post = post.unwrap_or_else(|| Posterior::new(&sampler, data));
+    post.iterations = iterations;
+    post.interrupted = interrupted;
+    post.k_trace = k_trace;
     pool.install(|| post.finish(&sampler, data));
     Ok(post)
 }

@@ -45,6 +45,8 @@ pub struct Posterior {
     pub h_mean: Dense,
     pub iterations: usize,
     pub interrupted: bool,
+    /// Number of factors at each burn-in iteration.
+    pub k_trace: Vec<usize>,
     sign_ref: Option<Dense>,
     mt_sum: Dense,
     ft_sum: Dense,
@@ -81,6 +83,7 @@ impl Posterior {
             h_mean: data.y.clone(),
             iterations: 0,
             interrupted: false,
+            k_trace: Vec::new(),
             sign_ref: None,
             mt_sum: Dense::zeros(if data.z.is_some() { n } else { 0 }, p),
             ft_sum: Dense::zeros(n, k),
