@@ -97,7 +97,7 @@ fn logdens(v: &Dense, scale: f64, r: &[f64]) -> f64 {
 }
 
 fn sampler(route: GridRoute) -> Sampler {
-    let s = Settings { k: 0, nitt: 10, burnin: 0, thin: 1, seed: 5, threads: 2, reorder: false, grid_route: route, cache_mb: 64 };
+    let s = Settings { k: 0, nitt: 10, burnin: 0, thin: 1, seed: 5, threads: 2, reorder: false, grid_route: route, cache_mb: 64, ..Settings::default() };
     let mut sm = Sampler::new(&data(y2()), &priors(5), &s).unwrap();
     sm.psi = vec![0.9, 0.6];
     sm.bmat = Dense::from_vec(1, 2, vec![0.2, -0.3]).unwrap();
@@ -290,6 +290,7 @@ fn sbc(route: GridRoute) {
             reorder: false,
             grid_route: route,
             cache_mb: 64,
+            ..Settings::default()
         };
         let post = fit(&d, &pr, &s);
         let mut rng = task_rng(rep as u64, Block::Hyper, 98, 0);

@@ -203,6 +203,55 @@ impl Extra {
         c
     }
 
+    /// For many columns at once: `Zt' (w_{g_j} o r_j)` (r_e x m) as one product, and `r_j' W_{g_j} r_j`.
+    pub fn project_all(&self, e: &Dense, idx: &[usize], w: &[Vec<f64>]) -> (Dense, Vec<f64>) {
+        let mut m = e.clone();
+        let mut rwr = vec![0.0; e.ncol];
+        for j in 0..e.ncol {
+            let wj = &w[idx[j]];
+            let mut s = 0.0;
+            for (v, wi) in m.col_mut(j).iter_mut().zip(wj) {
+                s += *v * *v * wi;
+                *v *= wi;
+            }
+            rwr[j] = s;
+        }
+        let mut c = Dense::zeros(self.r_e, e.ncol);
+        gemm(&mut c, false, &self.zt, true, &m, 1.0);
+        (c, rwr)
+    }
+
+    /// Marginal log-likelihood from a projection `c = Zt' W r` (all r_e levels) and `rwr = r' W r`.
+    pub fn loglik_projected(&self, g: usize, logdet_v1: f64, c: &[f64], rwr: f64, psi: f64) -> f64 {
+        match self.factor(g) {
+            None => f64::NEG_INFINITY,
+            Some(gf) => {
+                let mut u: Vec<f64> = gf.cols.iter().map(|&l| c[l]).collect();
+                solve_lower(&gf.chol, gf.cols.len(), &mut u);
+                let quad = rwr - u.iter().map(|v| v * v).sum::<f64>();
+                -0.5 * (logdet_v1 + gf.logdet + quad / psi)
+            }
+        }
+    }
+
+    /// Draw of the further effects from a projection `c = Zt' W r` (see [`Extra::draw_effects`]).
+    pub fn draw_projected(&self, g: usize, c: &[f64], psi: f64, rng: &mut rand::rngs::ChaCha8Rng) -> Vec<f64> {
+        let mut out = vec![0.0; self.r_e];
+        let Some(gf) = self.factor(g) else { return out };
+        let n = gf.cols.len();
+        let mut u: Vec<f64> = gf.cols.iter().map(|&l| c[l]).collect();
+        solve_lower(&gf.chol, n, &mut u);
+        let sd = psi.sqrt();
+        for v in u.iter_mut() {
+            *v += sd * normal(rng);
+        }
+        solve_upper_t(&gf.chol, n, &mut u);
+        for (i, &col) in gf.cols.iter().enumerate() {
+            out[col] = u[i];
+        }
+        out
+    }
+
     /// Marginal log-likelihood (up to `-n/2 log psi`) of a rotated residual `r` at grid point g, with all
     /// random effects integrated out; `logdet_v1 = sum_i log d_i(g)`.
     pub fn loglik(&self, g: usize, w: &[f64], logdet_v1: f64, r: &[f64], psi: f64) -> f64 {

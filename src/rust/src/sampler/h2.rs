@@ -141,25 +141,26 @@ impl Sampler {
             let all: Vec<usize> = (0..ng).filter(|&g| log_prior[g].is_finite()).collect();
             let (w, priors) = (&self.w, &self.priors);
             self.extra.as_mut().expect("extra terms").ensure(&all, w, priors);
-            let this = &*self;
-            let x = this.extra.as_ref().expect("extra terms");
+            let x = self.extra.as_ref().expect("extra terms");
+            // Log-posterior of every (grid point, column): one projection product per grid point.
+            let mut lp = Dense::from_vec(ng, m, vec![f64::NEG_INFINITY; ng * m]).expect("sizes agree");
+            for &g in &all {
+                let (c, rwr) = x.project_all(e, &vec![g; m], &self.w);
+                let row: Vec<f64> = (0..m)
+                    .into_par_iter()
+                    .map(|j| log_prior[g] + x.loglik_projected(g, self.logdet[g], c.col(j), rwr[j], scale[j]))
+                    .collect();
+                for j in 0..m {
+                    lp.set(g, j, row[j]);
+                }
+            }
             return (0..m)
                 .into_par_iter()
-                .map(|j| {
-                    let r = e.col(j);
-                    let lp: Vec<f64> = (0..ng)
-                        .map(|g| {
-                            if !log_prior[g].is_finite() {
-                                return f64::NEG_INFINITY;
-                            }
-                            log_prior[g] + x.loglik(g, &this.w[g], this.logdet[g], r, scale[j])
-                        })
-                        .collect();
-                    categorical_log(&mut task_rng(seed, block, j, it), &lp)
-                })
+                .map(|j| categorical_log(&mut task_rng(seed, block, j, it), lp.col(j)))
                 .collect();
         }
         let mut idx = cur.to_vec();
+        let mut l_cur: Option<Vec<f64>> = None;
         for step in 0..MH_STEPS {
             let props: Vec<usize> = (0..m)
                 .map(|j| {
@@ -174,28 +175,46 @@ impl Sampler {
             let need: Vec<usize> = idx.iter().chain(&props).cloned().filter(|&g| log_prior[g].is_finite()).collect();
             let (w, priors) = (&self.w, &self.priors);
             self.extra.as_mut().expect("extra terms").ensure(&need, w, priors);
+            let x = self.extra.as_ref().expect("extra terms");
+            let eval = |gs: &[usize]| -> Vec<f64> {
+                let (c, rwr) = x.project_all(e, gs, &self.w);
+                (0..m)
+                    .into_par_iter()
+                    .map(|j| {
+                        let g = gs[j];
+                        if !log_prior[g].is_finite() {
+                            return f64::NEG_INFINITY;
+                        }
+                        log_prior[g] + x.loglik_projected(g, self.logdet[g], c.col(j), rwr[j], scale[j])
+                    })
+                    .collect()
+            };
+            // The current points' values carry over from the previous step.
+            let l0 = match l_cur.take() {
+                Some(l) => l,
+                None => eval(&idx),
+            };
+            let l1 = eval(&props);
             let this = &*self;
-            let x = this.extra.as_ref().expect("extra terms");
-            idx = (0..m)
+            let moves: Vec<(usize, f64)> = (0..m)
                 .into_par_iter()
                 .map(|j| {
                     let (g0, g1) = (idx[j], props[j]);
-                    if g0 == g1 || !log_prior[g1].is_finite() {
-                        return g0;
+                    if g0 == g1 || !l1[j].is_finite() {
+                        return (g0, l0[j]);
                     }
-                    let r = e.col(j);
-                    let l0 = log_prior[g0] + x.loglik(g0, &this.w[g0], this.logdet[g0], r, scale[j]);
-                    let l1 = log_prior[g1] + x.loglik(g1, &this.w[g1], this.logdet[g1], r, scale[j]);
                     // Proposal: uniform over neighbours, so the ratio of neighbour counts corrects it.
                     let corr = (this.neighbours[g0].len() as f64 / this.neighbours[g1].len() as f64).ln();
                     let mut rng = task_rng(seed, block, (step << 32) | (2 * j + 1), it);
-                    if uniform(&mut rng).ln() < l1 - l0 + corr {
-                        g1
+                    if uniform(&mut rng).ln() < l1[j] - l0[j] + corr {
+                        (g1, l1[j])
                     } else {
-                        g0
+                        (g0, l0[j])
                     }
                 })
                 .collect();
+            idx = moves.iter().map(|m| m.0).collect();
+            l_cur = Some(moves.iter().map(|m| m.1).collect());
         }
         idx
     }
@@ -206,16 +225,17 @@ impl Sampler {
         self.extra.as_mut().expect("extra terms").ensure(idx, w, priors);
         let x = self.extra.as_ref().expect("extra terms");
         let seed = self.settings.seed;
+        let (c, _) = x.project_all(e, idx, &self.w);
         let cols: Vec<Vec<f64>> = (0..e.ncol)
             .into_par_iter()
             .map(|j| {
                 let mut rng = task_rng(seed, block, (1 << 40) | j, it);
-                x.draw_effects(idx[j], &self.w[idx[j]], e.col(j), scale[j], &mut rng)
+                x.draw_projected(idx[j], c.col(j), scale[j], &mut rng)
             })
             .collect();
         let mut out = Dense::zeros(x.r_e, e.ncol);
-        for (j, c) in cols.into_iter().enumerate() {
-            out.col_mut(j).copy_from_slice(&c);
+        for (j, col) in cols.into_iter().enumerate() {
+            out.col_mut(j).copy_from_slice(&col);
         }
         out
     }
