@@ -143,23 +143,30 @@ pub fn gemm_nt(dst: &mut Dense, accumulate: bool, a: &Dense, b: &Dense, alpha: f
 /// triangle of `a` receives L (the upper triangle is left untouched). Returns false when A is not
 /// numerically positive definite.
 pub fn cholesky_in_place(a: &mut [f64], n: usize) -> bool {
+    // Right-looking: after column j is scaled, it updates the trailing columns with contiguous
+    // (vectorisable) column accesses.
     for j in 0..n {
-        let mut d = a[j * n + j];
-        for l in 0..j {
-            let v = a[l * n + j];
-            d -= v * v;
-        }
+        let d = a[j * n + j];
         if !(d > 0.0) || !d.is_finite() {
             return false;
         }
         let d = d.sqrt();
         a[j * n + j] = d;
+        let inv = 1.0 / d;
         for i in (j + 1)..n {
-            let mut s = a[j * n + i];
-            for l in 0..j {
-                s -= a[l * n + i] * a[l * n + j];
+            a[j * n + i] *= inv;
+        }
+        let (head, tail) = a.split_at_mut((j + 1) * n);
+        let lj = &head[j * n..(j + 1) * n];
+        for c in (j + 1)..n {
+            let f = lj[c];
+            if f == 0.0 {
+                continue;
             }
-            a[j * n + i] = s / d;
+            let col = &mut tail[(c - j - 1) * n..(c - j) * n];
+            for i in c..n {
+                col[i] -= lj[i] * f;
+            }
         }
     }
     true
