@@ -1,38 +1,94 @@
 #' Fit a Bayesian sparse-factor linear mixed model to many traits
 #'
 #' `SLAMglmm()` fits the multi-trait mixed model
-#' \deqn{H = X B + F \Lambda' + Z U_R + E, \qquad F = X_F B_F + Z U_F + E_F}{H = X B + F Lambda' + Z U_R + E,   F = X_F B_F + Z U_F + E_F}
+#' \deqn{H = X B + F \Lambda' + \sum_m Z_m U^R_m + E, \qquad F = X_F B_F + \sum_m Z_m U^F_m + E_F}{H = X B + F Lambda' + sum_m Z_m U_Rm + E,   F = X_F B_F + sum_m Z_m U_Fm + E_F}
 #' by Markov chain Monte Carlo (a blocked, collapsed Gibbs sampler written in
 #' Rust). The `p` traits (columns of the response) are explained by `k` latent
-#' factors `F` with sparse loadings `Lambda` plus trait-specific effects; the
-#' random-effect term (e.g. additive genetic values with a kinship matrix) acts
-#' on both the traits and the factors, so the genetic and residual covariance
-#' matrices among traits are
-#' \deqn{G = \Lambda\, diag(h2F)\, \Lambda' + diag(h2 \psi), \quad R = \Lambda\, diag(1 - h2F)\, \Lambda' + diag((1 - h2) \psi).}{G = Lambda diag(h2F) Lambda' + diag(h2 psi),   R = Lambda diag(1 - h2F) Lambda' + diag((1 - h2) psi).}
-#' The response may contain missing values (NA); they are imputed inside the
-#' sampler, and rows in which every trait is missing still get predictions.
+#' factors `F` with sparse loadings `Lambda` plus trait-specific effects; each
+#' random-effect term `m` (e.g. additive genetic values with a kinship matrix,
+#' a dam or a nest effect) acts on the traits and, when it is in the factor
+#' formula, on the factors. The covariance matrices among traits of term `m`
+#' and of the residual are
+#' \deqn{G_m = \Lambda\, diag(h2F_m)\, \Lambda' + diag(h2_m \psi), \quad R = \Lambda\, diag(1 - \sum_m h2F_m)\, \Lambda' + diag((1 - \sum_m h2_m) \psi),}{G_m = Lambda diag(h2F_m) Lambda' + diag(h2_m psi),   R = Lambda diag(1 - sum_m h2F_m) Lambda' + diag((1 - sum_m h2_m) psi),}
+#' where `h2_m` (per trait) and `h2F_m` (per factor) are the shares of the
+#' trait-specific and factor variances due to term `m`, on a simplex grid
+#' (see [slam_prior()]). The response may contain missing values (NA); they
+#' are imputed inside the sampler, and rows in which every trait is missing
+#' still get predictions.
 #'
 #' @section Formula:
 #' The formula uses lme4's syntax (read with lme4's own helpers). The left-hand
 #' side is either a numeric matrix (looked up in `data`, then in the formula's
 #' environment; its column names are the trait names, by default `y1`, ...,
 #' `yp`), a numeric vector (one trait), or `cbind(y1, y2, ...)` of columns of
-#' `data`. The right-hand side holds fixed effects and at most one random
-#' intercept term `(1 | g)`; random slopes and several random terms are not
-#' supported yet. Missing values are allowed in the response only.
+#' `data`. The right-hand side holds fixed effects and any number of random
+#' intercept terms `(1 | g)`, e.g. `~ sex + (1 | animal) + (1 | dam)`; random
+#' slopes are not supported, and each grouping factor may appear once.
+#' Results are reported per term, in formula order, named by the grouping
+#' factor. Missing values are allowed in the response only.
+#'
+#' The factor formula (`factor_formula`) says which fixed covariates and which
+#' random-effect terms act on the latent factors. By default the factors get
+#' every random-effect term of `formula` and its fixed covariates (without
+#' intercept). A user formula such as `~ sex + (1 | animal)` gives the factors
+#' only those; every random-effect term of the factor formula must also be a
+#' term of `formula`. A term that is not in the factor formula acts on the
+#' traits only (its `h2F` is 0).
 #'
 #' @section Relationship matrices:
-#' `relmat` is matched to the random-effect term by the name of its grouping
-#' factor (`relmat = list(animal = A)` for `(1 | animal)`), never by position.
-#' The row names of the matrix are the level ids; they must include every level
-#' present in the data, and may include more: levels in the matrix but not in
-#' the data are kept (their genetic values are predicted through the matrix).
-#' The random effect's levels are then in the order of the matrix's rows.
-#' Without an entry in `relmat`, the levels are independent (identity matrix)
-#' and are those present in the data. Positive semi-definiteness is checked in
-#' full (Cholesky, then eigenvalues) for matrices of up to 2500 levels; larger
-#' ones only get a quick necessary check (no off-diagonal element larger than
-#' the geometric mean of its two diagonal elements).
+#' `relmat` is matched to the random-effect terms by the name of their grouping
+#' factor (`relmat = list(animal = A)` for `(1 | animal)`), never by position;
+#' terms without an entry have independent levels (identity matrix), and are
+#' those present in the data. Each entry is one of
+#' * a dense numeric matrix or a `Matrix` object (dense or sparse), square,
+#'   symmetric and positive semi-definite, with the level ids as row names. It
+#'   may be singular (e.g. a genomic relationship matrix from fewer markers than
+#'   individuals, or duplicated individuals): that is accepted. A matrix that
+#'   is not symmetric positive semi-definite is an error naming
+#'   `relmat$<term>`.
+#' * a pedigree: a data frame with columns id, dam and sire (see
+#'   [pedigree_A()] for the format; unknown parents are `NA` or `0`; parents
+#'   need not have rows of their own). It is turned into the additive
+#'   relationship matrix of all individuals of the pedigree, so ancestors
+#'   without records get predicted genetic values in [ranef()].
+#'
+#' The row names (pedigree ids) must include every level present in the data,
+#' and may include more: levels in the matrix but not in the data are kept
+#' (their genetic values are predicted through the matrix), and the term's
+#' levels are then in the order of the matrix's rows. Positive
+#' semi-definiteness is checked in full (Cholesky, then eigenvalues) for
+#' matrices of up to 2500 levels; larger ones only get a quick necessary check
+#' (no off-diagonal element larger than the geometric mean of its two diagonal
+#' elements).
+#'
+#' @section Several random-effect terms:
+#' The sampler integrates the term with the most levels out by one rotation
+#' (its eigendecomposition); the further terms are handled by factorisations
+#' that depend on the grid point of the variance shares. With M terms and d
+#' divisions the grid has `G = choose(d - 1 + M, M)` points. `grid_route`
+#' chooses how the shares move: `"full"` evaluates every grid point each
+#' iteration (an exact Gibbs draw; the factorisation of every grid point is
+#' cached, needing about `G * r_e^2 * 8` bytes where `r_e` is the total number
+#' of levels of the further terms); `"metropolis"` makes Metropolis moves to
+#' neighbouring grid points (only the points visited are cached); `"auto"`
+#' takes the full grid when G <= 64 and Metropolis moves otherwise. Both
+#' routes have the same posterior. `memory_mb` bounds the cache: beyond it,
+#' factorisations are recomputed when needed (slower, not wrong). With
+#' `verbose = TRUE` the route, G, M, `r_e` and the memory estimate are
+#' printed.
+#'
+#' @section Number of factors:
+#' With `adapt = TRUE` (default) `n_factors` is a starting value: during
+#' burn-in only, the rule of Bhattacharya and Dunson (2011) drops factors whose
+#' loadings are all negligible (below `adapt_epsilon` in absolute value on the
+#' standardised scale, judged on a moving average of the loadings) and adds a
+#' factor when none is negligible, up to `max_factors`; the adaptation
+#' probability decays with the iteration. Factors are also re-ordered by size
+#' during burn-in. The saved chain therefore has a fixed number of factors and
+#' is a plain Gibbs chain. The number of factors at each burn-in iteration is
+#' kept in `fit$mcmc$k_trace` and summarised by `print()` and `summary()`.
+#' With `adapt = FALSE`, or `n_factors = 0` (independent univariate mixed
+#' models), the number of factors stays fixed.
 #'
 #' @section Scale:
 #' Each trait is centred by its observed mean (only when the model has an
@@ -49,15 +105,18 @@
 #' @param data A data frame with the variables of the formula, or `NULL` to take
 #'   them from the formula's environment.
 #' @param relmat A named list of relationship (covariance) matrices among the
-#'   levels of the grouping factors: dense numeric matrices or `Matrix` objects,
-#'   square, symmetric and positive semi-definite, with the level ids as row
-#'   names; see the Relationship matrices section.
-#' @param factor_formula `NULL` (default: the fixed-effect covariates of
-#'   `formula`) or a one-sided formula of fixed effects on the latent factors,
-#'   e.g. `~ sex`. The factors never have an intercept; random-effect terms are
-#'   not yet supported here.
-#' @param n_factors Number of latent factors `k` (a whole number >= 0).
-#'   `n_factors = 0` fits independent univariate mixed models, one per trait.
+#'   levels of the grouping factors, or pedigrees: dense numeric matrices or
+#'   `Matrix` objects (square, symmetric, positive semi-definite, possibly
+#'   singular, with the level ids as row names), or pedigree data frames (id,
+#'   dam, sire); see the Relationship matrices section.
+#' @param factor_formula `NULL` (default: the fixed-effect covariates and all
+#'   the random-effect terms of `formula`) or a one-sided formula of the
+#'   factors' fixed effects and random-effect terms, e.g.
+#'   `~ sex + (1 | animal)`. The factors never have an intercept; their
+#'   random-effect terms must be terms of `formula`.
+#' @param n_factors Number of latent factors `k` (a whole number >= 0); with
+#'   `adapt = TRUE` the starting number. `n_factors = 0` fits independent
+#'   univariate mixed models, one per trait (no adaptation).
 #' @param prior The prior: the result of [slam_prior()] or a list with the same
 #'   structure (`list(R = list(V = 1, nu = 3), h2 = list(divisions = 20), ...)`),
 #'   elements left out taking their defaults.
@@ -68,7 +127,21 @@
 #' @param threads Number of threads. `NULL` (default) uses at most 2 (and no
 #'   more than the cores of the machine or the environment variable
 #'   `OMP_THREAD_LIMIT`). The draws do not depend on the number of threads.
-#' @param verbose `TRUE` shows a progress bar.
+#' @param verbose `TRUE` shows a progress bar and, with several random-effect
+#'   terms, the grid route and its memory estimate, and with `adapt = TRUE`
+#'   the number of factors at the start and end of burn-in.
+#' @param grid_route `"auto"` (default), `"full"` or `"metropolis"`: how the
+#'   variance shares move on the grid with two or more random-effect terms;
+#'   see the section Several random-effect terms. Not used with one term.
+#' @param memory_mb Memory budget in MiB (default 1024) for the cached
+#'   per-grid-point factorisations with several random-effect terms.
+#' @param adapt `TRUE` (default): adapt the number of factors during burn-in;
+#'   `FALSE`: keep `n_factors` factors. See the section Number of factors.
+#' @param max_factors Largest number of factors when adapting; `NULL`
+#'   (default) gives `max(2 * n_factors, n_factors + 5)`, at most the number of
+#'   traits (but never fewer than `n_factors` or 1).
+#' @param adapt_epsilon Threshold (> 0, default 0.15, standardised scale)
+#'   below which all loadings of a factor count as negligible when adapting.
 #'
 #' @return An object of class `"SLAMglmm"`, a list with
 #' \describe{
@@ -77,32 +150,45 @@
 #'   \item{`traits`}{trait names (length `p`).}
 #'   \item{`n`}{number of rows (individuals).}
 #'   \item{`fixed`, `fixed_F`}{column names of `X` and of `X_F`.}
-#'   \item{`terms`}{names of the grouping factors of the random-effect terms
-#'     (length 0 or 1).}
+#'   \item{`terms`}{names of the grouping factors of the random-effect terms,
+#'     in formula order (length M >= 0).}
+#'   \item{`factor_terms`}{the terms that act on the factors.}
 #'   \item{`levels`}{named list: for each term, the level ids in the order of
 #'     the columns of `Z` (and of `U_mean`).}
-#'   \item{`relmat_given`}{named logical: whether a relationship matrix was
-#'     given for each term.}
+#'   \item{`relmat_given`}{named logical: whether a relationship matrix (or
+#'     pedigree) was given for each term.}
 #'   \item{`data_scale`}{list of the named numeric vectors `center` and `scale`
 #'     used to standardise the traits.}
 #'   \item{`draws`}{posterior draws (last dimension = draw), on the data scale:
 #'     `Lambda` (p x k x T), `B` (b x p x T), `BF` (bF x k x T), `psi` (p x T),
-#'     `h2` (p x T), `h2F` (k x T), `h2_total` (p x T, the heritability of each
-#'     trait including the factors), `sigma2_b` (b x T, on the standardised
-#'     scale; NA for the unpenalised intercept), `delta` (k x T).}
-#'   \item{`U_mean`}{named list: for each term, the levels x p matrix of
-#'     posterior means of the genetic values `U = U_R + U_F Lambda'`.}
+#'     `h2` (trait-specific share of `psi` due to each term), `h2F` (share of
+#'     each factor's variance due to each term), `h2_total` (`diag(G_m) /
+#'     diag(P)`, the heritability of each trait including the factors),
+#'     `sigma2_b` (b x T, on the standardised scale; NA for the unpenalised
+#'     intercept), `delta` (k x T). With at most one random-effect term `h2`
+#'     and `h2_total` are p x T and `h2F` k x T; with M >= 2 terms they are
+#'     p x M x T and k x M x T, the middle dimension named by the terms in
+#'     formula order. Use [h2()] and [slam_draws()] for a uniform access.}
+#'   \item{`U_mean`}{named list: for each term (formula order), the levels x
+#'     p matrix of posterior means of the genetic values
+#'     `U_m = U^R_m + U^F_m Lambda'`.}
 #'   \item{`F_mean`}{n x k posterior means of the factor scores.}
 #'   \item{`H_mean`}{n x p posterior means of the latent traits (fitted
 #'     values and imputed missing values), data scale.}
 #'   \item{`Y`}{the response (n x p, with its NA).}
 #'   \item{`n_factors`}{the number of factors `k` of the saved draws.}
 #'   \item{`prior`}{the `slam_prior` used, with `h2_grid` the grid actually
-#'     used (just 0 when there is no random-effect term).}
+#'     used (just 0 when there is no random-effect term; a G x M matrix with M
+#'     >= 2 terms) and `h2$trait`, `h2$factor` the normalised weights of its
+#'     points (the factors' weights are 0 where a term not in the factor formula
+#'     has a positive share).}
 #'   \item{`mcmc`}{list with `nitt`, `burnin`, `thin`, `iterations` (completed),
-#'     `n_saved`, `interrupted`, `threads` and `seed` (the two numbers drawn from
+#'     `n_saved`, `interrupted`, `threads`, `seed` (the two numbers drawn from
 #'     R's random number generator that seed the sampler, so `set.seed()` fixes
-#'     every draw).}
+#'     every draw), `adapt` (whether the number of factors was adapted),
+#'     `k_start`, `k_max`, `k_trace` (the number of factors at each burn-in
+#'     iteration; empty without adaptation) and `grid` (route, grid size `G`,
+#'     number of terms `M`, `r_extra`, memory estimate and budget in MiB).}
 #' }
 #' If the run is interrupted (Ctrl-C), a warning is given and the draws saved
 #' so far are returned.
@@ -115,7 +201,8 @@
 #' Bhattacharya, A. and Dunson, D. B. (2011). Sparse Bayesian infinite factor
 #' models. Biometrika 98, 291-306.
 #'
-#' @seealso [slam_prior()]
+#' @seealso [slam_prior()], [VarCorr.SLAMglmm()], [h2()], [ranef.SLAMglmm()],
+#'   [pedigree_A()]
 #' @examples
 #' \donttest{
 #' data(slam_pheno, slam_kinship)
@@ -139,15 +226,27 @@
 #' fit1 <- SLAMglmm(y ~ 1 + (1 | g), data = d, n_factors = 0,
 #'                  nitt = 400, burnin = 100, thin = 2, verbose = FALSE)
 #' mean(fit1$draws$h2)
+#' # two random-effect terms (an iid group and a batch), one trait
+#' d$b <- factor(rep(1:8, length.out = 120))
+#' d$y2 <- d$y + rnorm(8)[d$b]
+#' fit2 <- SLAMglmm(y2 ~ 1 + (1 | g) + (1 | b), data = d, n_factors = 0,
+#'                  nitt = 400, burnin = 100, thin = 2, verbose = FALSE)
+#' VarCorr(fit2)
+#' h2(fit2)
 #' @export
 SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NULL,
                      n_factors = 10, prior = slam_prior(), nitt = 6000, burnin = 1000,
-                     thin = 5, threads = NULL, verbose = TRUE) {
+                     thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
+                     memory_mb = 1024, adapt = TRUE, max_factors = NULL, adapt_epsilon = 0.15) {
   call <- match.call()
   built <- slam_build_input(formula, data = data, relmat = relmat,
                             factor_formula = factor_formula, n_factors = n_factors,
                             prior = prior, nitt = nitt, burnin = burnin, thin = thin,
-                            threads = threads, verbose = verbose)
+                            threads = threads, verbose = verbose, grid_route = grid_route,
+                            memory_mb = memory_mb, adapt = adapt, max_factors = max_factors,
+                            adapt_epsilon = adapt_epsilon)
   raw <- slam_sample_rust(built$input)
-  slam_assemble_fit(built$info, raw, call = call)
+  fit <- slam_assemble_fit(built$info, raw, call = call)
+  if (verbose && isTRUE(fit$mcmc$adapt)) message("SLAMglmm: ", slam_factors_line(fit))
+  fit
 }

@@ -14,25 +14,47 @@
 #' @noRd
 slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formula = NULL,
                              n_factors = 10, prior = slam_prior(), nitt = 6000, burnin = 1000,
-                             thin = 5, threads = NULL, verbose = TRUE) {
+                             thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
+                             memory_mb = 1024, adapt = TRUE, max_factors = NULL,
+                             adapt_epsilon = 0.15) {
   # scalar arguments first: cheap, and before any work on the data
   k <- check_n_factors(n_factors)
   mcmc <- check_mcmc(nitt, burnin, thin)
   threads <- check_threads(threads)
   verbose <- check_flag(verbose, "verbose")
+  adapt <- check_flag(adapt, "adapt")
+  grid_route <- check_grid_route(grid_route)
+  memory_mb <- check_number(memory_mb, "memory_mb", lower = 1, whole = TRUE)
+  adapt_epsilon <- check_number(adapt_epsilon, "adapt_epsilon", lower = 0, strict = TRUE)
   prior <- as_slam_prior(prior)
 
   parsed <- slam_parse_formula(formula, data = data, factor_formula = factor_formula,
                                relmat = relmat)
   std <- slam_standardize(parsed$Y, has_intercept = "(Intercept)" %in% colnames(parsed$X))
+  p <- ncol(parsed$Y)
+  k_max <- check_max_factors(max_factors, k, p)
+  # n_factors = 0 asks for independent univariate models: nothing to adapt
+  adapt_on <- adapt && k > 0L
 
-  term <- if (length(parsed$terms)) parsed$terms[[1L]] else NULL
-  if (is.null(term)) {
-    # no random effect: a single grid point, h2 = 0
-    prior$h2_grid <- 0
-    prior$h2$trait <- 1
-    prior$h2$factor <- 1
-  }
+  term_names <- names(parsed$terms)
+  if (is.null(term_names)) term_names <- character(0)
+  M <- length(term_names)
+  prior <- slam_prior_for_terms(prior, term_names, parsed$factor_terms)
+
+  # Rust integrates out its first term by a rotation: the term with the most
+  # levels goes first (ties: formula order); `rust_order[i]` is the formula
+  # index of Rust's term i.
+  n_levels <- vapply(parsed$terms, function(t) length(t$levels), 1L)
+  rust_order <- if (M) order(-n_levels, seq_len(M)) else integer(0)
+  rterms <- parsed$terms[rust_order]
+  first <- if (M) rterms[[1L]] else NULL
+  extra <- if (M > 1L) rterms[-1L] else list()
+  grid <- prior$h2_grid
+  grid_rust <- if (M >= 2L) unname(grid[, rust_order, drop = FALSE]) else as.double(grid)
+
+  route <- slam_grid_route_info(grid_route, nrow(as.matrix(grid)), M,
+                                sum(vapply(extra, function(t) length(t$levels), 1L)), memory_mb)
+  if (verbose && M >= 2L) message(route$text)
 
   seed <- as.double(sample.int(.Machine$integer.max, 2L))
 
@@ -41,10 +63,12 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     X = as_double_matrix(parsed$X),
     penalized = as.logical(parsed$penalized),
     XF = as_double_matrix(parsed$XF),
-    Z = if (is.null(term)) NULL else as_double_matrix(term$Z),
-    K = if (is.null(term) || is.null(term$K)) NULL else as_double_matrix(term$K),
+    Z = if (is.null(first)) NULL else as_double_matrix(first$Z),
+    K = if (is.null(first) || is.null(first$K)) NULL else as_double_matrix(first$K),
+    Z_extra = lapply(extra, function(t) as_double_matrix(t$Z)),
+    K_extra = lapply(extra, function(t) if (is.null(t$K)) NULL else as_double_matrix(t$K)),
     k = as.integer(k),
-    h2_grid = as.double(prior$h2_grid),
+    h2_grid = grid_rust,
     h2_prior = as.double(prior$h2$trait),
     h2F_prior = as.double(prior$h2$factor),
     psi_V = as.double(prior$R$V),
@@ -60,19 +84,26 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     thin = as.integer(mcmc$thin),
     seed = seed,
     threads = as.integer(threads),
-    verbose = verbose
+    verbose = verbose,
+    grid_route = grid_route,
+    cache_mb = as.integer(memory_mb),
+    adapt = adapt_on,
+    k_max = as.integer(if (adapt_on) k_max else k),
+    adapt_epsilon = as.double(adapt_epsilon)
   )
+  names(input$Z_extra) <- NULL
+  names(input$K_extra) <- NULL
 
-  term_names <- names(parsed$terms)
-  if (is.null(term_names)) term_names <- character(0)
   info <- list(
     formula = parsed$formula,
     factor_formula = parsed$factor_formula,
+    factor_terms = parsed$factor_terms,
     traits = colnames(parsed$Y),
     n = nrow(parsed$Y),
     fixed = colnames(parsed$X),
     fixed_F = colnames(parsed$XF),
     terms = term_names,
+    rust_order = rust_order,
     levels = stats::setNames(lapply(parsed$terms, function(t) t$levels), term_names),
     relmat_given = stats::setNames(vapply(parsed$terms, function(t) t$relmat_given, TRUE),
                                    term_names),
@@ -81,9 +112,80 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     n_factors = as.integer(k),
     prior = prior,
     mcmc = list(nitt = mcmc$nitt, burnin = mcmc$burnin, thin = mcmc$thin,
-                n_planned = mcmc$n_saved, threads = as.integer(threads), seed = seed)
+                n_planned = mcmc$n_saved, threads = as.integer(threads), seed = seed),
+    adapt = list(adapt = adapt_on, k_start = as.integer(k),
+                 k_max = as.integer(if (adapt_on) k_max else k), epsilon = adapt_epsilon),
+    grid = list(route = route$route, requested = grid_route, G = route$G, M = M,
+                r_extra = route$r_extra, memory_mb = route$memory_mb, budget_mb = memory_mb),
+    verbose = verbose
   )
   list(input = input, info = info)
+}
+
+#' Check the `grid_route` argument
+#' @noRd
+check_grid_route <- function(grid_route) {
+  ok <- c("auto", "full", "metropolis")
+  if (!is.character(grid_route) || length(grid_route) != 1L || is.na(grid_route) ||
+      !(grid_route %in% ok)) {
+    slam_stop("`grid_route` must be one of ", paste0("\"", ok, "\"", collapse = ", "), ".")
+  }
+  grid_route
+}
+
+#' Check `max_factors` and give its default
+#'
+#' Default: `max(2 k, k + 5)`, at most the number of traits p, at least 1 and
+#' at least the starting number k.
+#' @noRd
+check_max_factors <- function(max_factors, k, p) {
+  if (is.null(max_factors)) {
+    return(as.integer(max(k, 1L, min(max(2L * k, k + 5L), p))))
+  }
+  km <- check_number(max_factors, "max_factors", lower = 1, whole = TRUE)
+  if (km < k) {
+    slam_stop("`max_factors` (", km, ") must be at least `n_factors` (", k, ").")
+  }
+  km
+}
+
+#' The grid route the sampler will take, and its memory estimate
+#'
+#' With M >= 2 terms the variance proportions are drawn either over the full
+#' grid (every grid point's factorisation is needed, so all are cached when
+#' they fit in the budget) or by Metropolis moves to neighbouring points
+#' (only visited points are cached). "auto" takes the full grid when it has at
+#' most 64 points (the sampler's own rule).
+#'
+#' @return A list with `route`, `G`, `r_extra`, `memory_mb` (estimate for
+#'   caching the whole grid: G r_e^2 8 bytes) and `text` (a message).
+#' @noRd
+slam_grid_route_info <- function(grid_route, G, M, r_extra, budget_mb) {
+  route <- if (M < 2L) "none" else if (grid_route == "auto") {
+    if (G <= 64L) "full" else "metropolis"
+  } else {
+    grid_route
+  }
+  mem <- G * as.double(r_extra)^2 * 8 / 2^20
+  fits <- mem <= budget_mb
+  text <- paste0(
+    "SLAMglmm: ", M, " random-effect terms; grid of G = ", G, " points; route: ", route,
+    if (grid_route == "auto") " (auto: full grid when G <= 64)" else "",
+    "; further terms have r_e = ", r_extra, " levels in all; caching every grid point's ",
+    "factorisation needs about ", format_mb(mem), " (G * r_e^2 * 8 bytes) against a budget of ",
+    format_mb(budget_mb), " (`memory_mb`)",
+    if (route == "full" && !fits) ": over budget, factorisations will be recomputed (slower)"
+    else if (route == "metropolis") ": only the grid points visited are cached"
+    else "")
+  list(route = route, G = as.integer(G), r_extra = as.integer(r_extra), memory_mb = mem,
+       text = text)
+}
+
+#' Format a size in MiB
+#' @noRd
+format_mb <- function(mb) {
+  if (mb >= 1024) paste0(format(mb / 1024, digits = 3), " GiB") else
+    paste0(format(mb, digits = 3), " MiB")
 }
 
 #' A plain double matrix (no attributes other than dim and dimnames)
@@ -144,9 +246,25 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
   psi <- get("psi", c(p, nT)) * s^2
   dimnames(psi) <- fit_dimnames(dim(psi), list(traits, NULL))
   BF <- name_dims(get("BF", c(bF, k, nT)), list(info$fixed_F, fac, NULL))
-  h2 <- name_dims(get("h2", c(p, nT)), list(traits, NULL))
-  h2F <- name_dims(get("h2F", c(k, nT)), list(fac, NULL))
-  h2_total <- name_dims(get("h2_total", c(p, nT)), list(traits, NULL))
+  # variance proportions: rows x T with at most one term, rows x M x T (terms in
+  # formula order) with several
+  M <- length(info$terms)
+  tms <- info$terms
+  rust_order <- info$rust_order
+  if (is.null(rust_order)) rust_order <- seq_len(M)
+  per_term <- function(name, old, rows, rn) {
+    if (M <= 1L) {
+      x <- if (!is.null(raw[[old]]) || is.null(raw[[name]])) get(old, c(rows, nT)) else
+        array(get(name, c(rows, M, nT)), c(rows, nT))
+      return(name_dims(x, list(rn, NULL)))
+    }
+    x <- get(name, c(rows, M, nT))
+    x <- x[, order(rust_order), , drop = FALSE]
+    name_dims(x, list(rn, tms, NULL))
+  }
+  h2 <- per_term("h2_terms", "h2", p, traits)
+  h2F <- per_term("h2F_terms", "h2F", k, fac)
+  h2_total <- per_term("h2_total_terms", "h2_total", p, traits)
   sigma2_b <- name_dims(get("sigma2_b", c(b, nT)), list(info$fixed, NULL))
   delta <- name_dims(get("delta", c(k, nT)), list(fac, NULL))
 
@@ -154,13 +272,19 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
   H_mean <- get("H_mean", c(n, p)) * rep(s, each = n) + rep(m, each = n)
   dimnames(H_mean) <- fit_dimnames(dim(H_mean), list(NULL, traits))
 
+  # genetic values: Rust's term 1 in U_mean, its terms 2..M in U_mean_extra
   U_mean <- list()
-  for (t in info$terms) {
+  for (i in seq_len(M)) {
+    t <- tms[rust_order[i]]
     lev <- info$levels[[t]]
-    U <- get("U_mean", c(length(lev), p)) * rep(s, each = length(lev))
+    u <- if (i == 1L) raw$U_mean else raw$U_mean_extra[[i - 1L]]
+    U <- raw_shape(u, c(length(lev), p), if (i == 1L) "U_mean" else "U_mean_extra") *
+      rep(s, each = length(lev))
     dimnames(U) <- fit_dimnames(dim(U), list(lev, traits))
     U_mean[[t]] <- U
   }
+  if (M) U_mean <- U_mean[tms]
+  k_trace <- if (is.null(raw$k_trace)) integer(0) else as.integer(raw$k_trace)
 
   iterations <- if (is.null(raw$iterations)) NA_integer_ else as.integer(raw$iterations)
   interrupted <- isTRUE(as.logical(raw$interrupted))
@@ -178,6 +302,7 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
     fixed = info$fixed,
     fixed_F = info$fixed_F,
     terms = info$terms,
+    factor_terms = if (is.null(info$factor_terms)) info$terms else info$factor_terms,
     levels = info$levels,
     relmat_given = info$relmat_given,
     data_scale = info$data_scale,
@@ -191,7 +316,12 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
     prior = info$prior,
     mcmc = list(nitt = info$mcmc$nitt, burnin = info$mcmc$burnin, thin = info$mcmc$thin,
                 iterations = iterations, n_saved = nT, interrupted = interrupted,
-                threads = info$mcmc$threads, seed = info$mcmc$seed)
+                threads = info$mcmc$threads, seed = info$mcmc$seed,
+                adapt = isTRUE(info$adapt$adapt),
+                k_start = if (is.null(info$adapt$k_start)) k else info$adapt$k_start,
+                k_max = if (is.null(info$adapt$k_max)) k else info$adapt$k_max,
+                k_trace = k_trace,
+                grid = info$grid)
   )
   class(fit) <- "SLAMglmm"
   fit

@@ -5,15 +5,17 @@
 
 #' Parse a SLAMglmm formula into model matrices
 #'
-#' @param formula two-sided formula, `Y ~ fixed + (1 | g)`.
+#' @param formula two-sided formula, `Y ~ fixed + (1 | g1) + (1 | g2)`.
 #' @param data data frame or NULL.
 #' @param factor_formula NULL or a one-sided formula of the factors' fixed
-#'   effects.
-#' @param relmat named list of relationship matrices.
+#'   effects and random-effect terms, e.g. `~ sex + (1 | animal)`.
+#' @param relmat named list of relationship matrices (or pedigree data frames).
 #' @return A list with `Y` (n x p double matrix with trait names), `X`, `XF`,
-#'   `penalized`, `terms` (list of random-effect terms, each with `name`, `Z`,
-#'   `K` (NULL for the identity), `levels`, `relmat_given`), `formula`,
-#'   `factor_formula`.
+#'   `penalized`, `terms` (named list of random-effect terms in formula order,
+#'   each with `name`, `Z`, `K` (NULL for the identity), `levels`,
+#'   `relmat_given`, `pedigree`), `formula`, `factor_formula` (the fixed-effect
+#'   formula of the factors) and `factor_terms` (names of the random-effect
+#'   terms that act on the factors, a subset of `names(terms)` in formula order).
 #' @noRd
 slam_parse_formula <- function(formula, data = NULL, factor_formula = NULL, relmat = list()) {
   formula <- check_formula(formula)
@@ -40,24 +42,33 @@ slam_parse_formula <- function(formula, data = NULL, factor_formula = NULL, relm
   check_full_rank(X, "fixed-effect")
   penalized <- colnames(X) != "(Intercept)"
 
+  terms <- slam_random_terms(rhs, mf)
+  names_terms <- vapply(terms, function(t) t$name, "")
+
   if (is.null(factor_formula)) {
     factor_fixed <- fixed
     XF <- slam_design(fixed, mf, intercept = FALSE)
+    factor_terms <- names_terms
   } else {
-    factor_fixed <- check_factor_formula(factor_formula)
+    factor_formula <- check_factor_formula(factor_formula)
+    factor_terms <- slam_factor_terms(factor_formula, names_terms)
+    factor_fixed <- factor_formula
+    if (length(lme4::findbars(factor_formula))) {
+      factor_fixed <- lme4::nobars(factor_formula)
+      if (is.null(factor_fixed)) factor_fixed <- stats::as.formula("~ 1")
+      environment(factor_fixed) <- environment(factor_formula)
+    }
     mfF <- slam_model_frame(factor_fixed, frame_data, environment(factor_fixed), "`factor_formula`")
     XF <- slam_design(factor_fixed, mfF, intercept = FALSE)
     check_full_rank(XF, "factor fixed-effect (`factor_formula`)")
   }
 
-  terms <- slam_random_terms(rhs, mf)
-  names_terms <- vapply(terms, function(t) t$name, "")
   relmat <- check_relmat_list(relmat, names_terms)
   terms <- lapply(terms, function(t) slam_term_matrices(t, relmat[[t$name]]))
   names(terms) <- names_terms
 
   list(Y = Y, X = X, XF = XF, penalized = penalized, terms = terms,
-       formula = formula, factor_formula = factor_fixed)
+       formula = formula, factor_formula = factor_fixed, factor_terms = factor_terms)
 }
 
 #' Check the model formula
@@ -228,33 +239,68 @@ slam_design <- function(fixed, mf, intercept = NA) {
 #' @noRd
 check_factor_formula <- function(factor_formula) {
   if (!inherits(factor_formula, "formula")) {
-    slam_stop("`factor_formula` must be NULL or a one-sided formula such as ~ sex + age.")
+    slam_stop("`factor_formula` must be NULL or a one-sided formula such as ~ sex + age ",
+              "or ~ sex + (1 | animal).")
   }
   if (length(factor_formula) != 2L) {
     slam_stop("`factor_formula` must be one-sided (no response), e.g. ~ sex + age.")
   }
-  if (length(lme4::findbars(factor_formula))) {
-    slam_stop("random-effect terms in `factor_formula` are not yet supported; ",
-              "the factors share the random-effect term of `formula`.")
-  }
   factor_formula
+}
+
+#' The random-effect terms of the factor formula
+#'
+#' Each must be a random intercept `(1 | g)` whose grouping factor is also a
+#' random-effect term of the trait formula.
+#'
+#' @param factor_formula the checked one-sided factor formula.
+#' @param trait_terms names of the trait formula's terms (formula order).
+#' @return The names of the factor terms, in the order of `trait_terms`.
+#' @noRd
+slam_factor_terms <- function(factor_formula, trait_terms) {
+  bars <- lme4::findbars(factor_formula)
+  if (length(bars) == 0L) return(character(0))
+  nms <- vapply(bars, function(b) {
+    g <- deparse1(b[[3L]])
+    lhs <- b[[2L]]
+    if (!(is.numeric(lhs) && length(lhs) == 1L && lhs == 1)) {
+      slam_stop("random-effect term (", deparse1(b), ") of `factor_formula`: only random ",
+                "intercepts (1 | ", g, ") are supported; random slopes are not.")
+    }
+    g
+  }, "")
+  dup <- nms[duplicated(nms)]
+  if (length(dup)) {
+    slam_stop("grouping factor '", dup[1L], "' appears more than once in `factor_formula`.")
+  }
+  bad <- setdiff(nms, trait_terms)
+  if (length(bad)) {
+    slam_stop("`factor_formula` has random-effect term(s) ",
+              paste0("(1 | ", bad, ")", collapse = ", "),
+              " that are not in `formula`; every random-effect term of the factors must also be ",
+              "a term of the traits (terms of `formula`: ",
+              if (length(trait_terms)) paste0("(1 | ", trait_terms, ")", collapse = ", ") else "none",
+              ").")
+  }
+  trait_terms[trait_terms %in% nms]
 }
 
 #' The random-effect terms of a formula
 #'
-#' Uses lme4::findbars and lme4::mkReTrms. Only intercept terms `(1 | g)` are
-#' supported, and at most one of them.
+#' Uses lme4::findbars and lme4::mkReTrms (without its re-ordering of the
+#' terms, so that terms stay in formula order). Only intercept terms `(1 | g)`
+#' are supported; each grouping factor may appear once.
 #'
-#' @return A list with one element per term: `name` (grouping factor, as
-#'   written), `group` (the grouping factor, one value per row).
+#' @return A list with one element per term, in formula order: `name`
+#'   (grouping factor, as written), `group` (the grouping factor, one value
+#'   per row).
 #' @noRd
 slam_random_terms <- function(rhs, mf) {
   bars <- lme4::findbars(rhs)
   if (length(bars) == 0L) return(list())
-  re <- tryCatch(lme4::mkReTrms(bars, mf),
+  re <- tryCatch(lme4::mkReTrms(bars, mf, reorder.terms = FALSE),
                  error = function(e) slam_stop("could not build the random-effect terms: ",
                                                conditionMessage(e)))
-  # mkReTrms may reorder the terms; use its own order throughout
   labels <- names(re$cnms)
   assign <- attr(re$flist, "assign")
   terms <- lapply(seq_along(re$cnms), function(i) {
@@ -270,10 +316,6 @@ slam_random_terms <- function(rhs, mf) {
   if (length(dup)) {
     slam_stop("grouping factor '", dup[1L], "' appears in more than one random-effect term.")
   }
-  if (length(terms) > 1L) {
-    slam_stop("only one random-effect term is supported so far; the formula has ",
-              length(terms), ": ", paste0("(", vapply(bars, deparse1, ""), ")", collapse = ", "), ".")
-  }
   terms
 }
 
@@ -281,19 +323,28 @@ slam_random_terms <- function(rhs, mf) {
 #'
 #' With a relationship matrix `K`, the levels are its row names in its order
 #' (levels absent from the data are kept: their columns of Z are zero), and
-#' every level present in the data must be among them. Without one, the
-#' levels are those present in the data and K is the identity (NULL).
+#' every level present in the data must be among them. A pedigree data frame
+#' (id, dam, sire) is turned into its additive relationship matrix first, so
+#' that every individual of the pedigree (ancestors included) is a level.
+#' Without one, the levels are those present in the data and K is the
+#' identity (NULL).
 #'
 #' @param term list with `name` and `group`.
-#' @param K NULL or the user's relationship matrix.
+#' @param K NULL, the user's relationship matrix, or a pedigree data frame.
 #' @return `term` with `Z` (n x r double matrix), `K` (r x r or NULL),
-#'   `levels` (character r), `relmat_given` (logical).
+#'   `levels` (character r), `relmat_given` (logical), `pedigree` (logical:
+#'   K came from a pedigree).
 #' @noRd
 slam_term_matrices <- function(term, K = NULL) {
   ids <- as.character(term$group)
+  pedigree <- FALSE
   if (is.null(K)) {
     levels <- levels(droplevels(term$group))
   } else {
+    if (is.data.frame(K)) {
+      K <- relmat_from_pedigree(K, levels = unique(ids), term = term$name)
+      pedigree <- TRUE
+    }
     K <- check_relmat_matrix(K, term$name)
     levels <- rownames(K)
     missing <- setdiff(unique(ids), levels)
@@ -311,6 +362,7 @@ slam_term_matrices <- function(term, K = NULL) {
   term$K <- K
   term$levels <- levels
   term$relmat_given <- !is.null(K)
+  term$pedigree <- pedigree
   term$group <- NULL
   term
 }

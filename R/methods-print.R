@@ -30,8 +30,32 @@ slam_terms_line <- function(fit) {
     nl <- length(fit$levels[[tm]])
     rg <- fit$relmat_given
     kin <- if (!is.null(rg) && tm %in% names(rg) && isTRUE(rg[[tm]])) "with relationship matrix" else "iid"
-    paste0(tm, " (", nl, " levels, ", kin, ")")
+    ft <- fit$factor_terms
+    onf <- if (!is.null(ft) && !(tm %in% ft)) ", traits only" else ""
+    paste0(tm, " (", nl, " levels, ", kin, onf, ")")
   }, character(1)), collapse = "; ")
+}
+
+#' Describe the number of factors, and how it changed over burn-in
+#' @noRd
+slam_factors_line <- function(fit) {
+  k <- slam_n_factors(fit)
+  mc <- fit$mcmc
+  if (!isTRUE(mc$adapt)) return(paste0("factors: ", k, " (fixed)"))
+  tr <- mc$k_trace
+  s <- paste0("factors: started ", mc$k_start, ", ended ", k, " (adaptive during burn-in, at most ",
+              mc$k_max)
+  if (length(tr)) s <- paste0(s, "; range over burn-in ", min(tr), "-", max(tr))
+  paste0(s, ")")
+}
+
+#' Describe the grid route taken with several random-effect terms
+#' @noRd
+slam_grid_line <- function(fit) {
+  g <- fit$mcmc$grid
+  if (is.null(g) || is.null(g$M) || g$M < 2L) return(NULL)
+  paste0("variance-proportion grid: ", g$G, " points over ", g$M, " terms, route ", g$route,
+         if (identical(g$requested, "auto")) " (auto)" else "")
 }
 
 #' Print a named numeric vector for the first `max` elements
@@ -89,6 +113,8 @@ summary.SLAMglmm <- function(object, prob = 0.95, method = c("quantile", "hpd"),
     terms_line = slam_terms_line(object),
     mcmc = object$mcmc, n_draws = slam_n_draws(object),
     mcmc_line = slam_mcmc_line(object),
+    factors_line = slam_factors_line(object),
+    grid_line = slam_grid_line(object),
     fixed = fixed, h2 = h, factors = slam_factor_table(object),
     varcorr = VarCorr.SLAMglmm(object),
     prob = prob, method = method
@@ -108,6 +134,7 @@ print.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   cat(" Traits:", p, " Observations:", x$n, " Factors:", slam_n_factors(x), "\n")
   cat(" Random effects:", slam_terms_line(x), "\n")
   cat(" MCMC:", slam_mcmc_line(x), "\n")
+  cat(" ", slam_factors_line(x), "\n", sep = "")
   if (isTRUE(x$mcmc$interrupted)) cat(" NOTE: the run was interrupted; fewer draws than planned.\n")
   if (length(slam_terms(x))) {
     h <- h2.SLAMglmm(x)
@@ -172,6 +199,10 @@ print.summary.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   cat("Traits: ", p, "   Observations: ", x$n, "   Factors: ", x$n_factors, "\n", sep = "")
   cat("Random effects: ", x$terms_line, "\n", sep = "")
   cat("MCMC: ", x$mcmc_line, "\n", sep = "")
+  if (!is.null(x$factors_line)) cat(toupper(substr(x$factors_line, 1, 1)),
+                                    substring(x$factors_line, 2), "\n", sep = "")
+  if (!is.null(x$grid_line)) cat(toupper(substr(x$grid_line, 1, 1)),
+                                 substring(x$grid_line, 2), "\n", sep = "")
   if (isTRUE(x$mcmc$interrupted)) cat("NOTE: the run was interrupted; fewer draws than planned.\n")
   ilab <- paste0(100 * x$prob, "% ", if (x$method == "hpd") "HPD" else "equal-tailed", " intervals")
   show_tr <- x$traits[seq_len(min(p, max_traits))]

@@ -1,7 +1,7 @@
 # Trait covariance matrices of a fit: VarCorr(), genetic_cor() and the helpers
 # that form posterior means of  Lambda diag(w) Lambda' + diag(d)  over draws.
 #
-# With random-effect terms m = 1..M (one for now) the model gives, per draw,
+# With random-effect terms m = 1..M the model gives, per draw,
 #   G_m      = Lambda diag(h2F_m) Lambda' + diag(h2_m * psi)
 #   Residual = Lambda diag(1 - sum_m h2F_m) Lambda' + diag((1 - sum_m h2_m) * psi)
 # and with no random term  Residual = Lambda Lambda' + diag(psi).
@@ -276,12 +276,13 @@ check_prob <- function(prob) {
 #' Trait covariance matrices of a SLAMglmm fit
 #'
 #' Posterior means of the p x p trait covariance matrices of each
-#' random-effect term (for example the genetic covariance matrix G of an
+#' random-effect term m (for example the genetic covariance matrix G of an
 #' animal term with a kinship matrix) and of the residual,
-#' \deqn{G = \Lambda\,\mathrm{diag}(h^2_F)\,\Lambda' + \mathrm{diag}(h^2 \psi),}{G = Lambda diag(h2F) Lambda' + diag(h2 psi),}
-#' \deqn{R = \Lambda\,\mathrm{diag}(1 - h^2_F)\,\Lambda' + \mathrm{diag}((1 - h^2) \psi),}{R = Lambda diag(1 - h2F) Lambda' + diag((1 - h2) psi),}
-#' averaged over the saved draws, on the data scale. With no random-effect
-#' term the only component is `"Residual"` \eqn{= \Lambda\Lambda' + \mathrm{diag}(\psi)}{= Lambda Lambda' + diag(psi)}.
+#' \deqn{G_m = \Lambda\,\mathrm{diag}(h^2_{F,m})\,\Lambda' + \mathrm{diag}(h^2_m \psi),}{G_m = Lambda diag(h2F_m) Lambda' + diag(h2_m psi),}
+#' \deqn{R = \Lambda\,\mathrm{diag}(1 - \sum_m h^2_{F,m})\,\Lambda' + \mathrm{diag}((1 - \sum_m h^2_m) \psi),}{R = Lambda diag(1 - sum_m h2F_m) Lambda' + diag((1 - sum_m h2_m) psi),}
+#' averaged over the saved draws, on the data scale; they add up to the
+#' phenotypic covariance \eqn{P = \Lambda\Lambda' + \mathrm{diag}(\psi)}{P = Lambda Lambda' + diag(psi)}.
+#' With no random-effect term the only component is `"Residual"` \eqn{= P}.
 #' The posterior means are formed draw by draw, without storing a p x p matrix
 #' per draw (in Rust when p is large), so they are cheap even for thousands of
 #' traits. They do not depend on the order or the signs of the factors.
@@ -296,8 +297,8 @@ check_prob <- function(prob) {
 #'   density, the shortest interval) intervals.
 #' @param ... not used.
 #' @return A list of class `"VarCorr.SLAMglmm"` of p x p matrices (dimnames:
-#'   trait names), one per random-effect term (named by its grouping factor)
-#'   and `"Residual"`. With `interval = TRUE` each matrix carries attributes
+#'   trait names), one per random-effect term (named by its grouping factor,
+#'   in formula order) and `"Residual"` last. With `interval = TRUE` each matrix carries attributes
 #'   `lower` and `upper` (p x p matrices) and the list carries `prob` and
 #'   `method`. Use [stats::cov2cor()] on an element for the correlations of the
 #'   posterior-mean matrix, or [genetic_cor()].

@@ -20,17 +20,32 @@
 #'       `psi_j ~ inverse-gamma(shape = nu/2, scale = nu*V/2)` on the
 #'       standardised scale.}
 #'   }
-#' @param h2 Discrete priors of the variance proportions (the share of a
-#'   trait's or factor's variance due to the random-effect term). A list with
+#' @param h2 Discrete priors of the variance proportions: the shares of a
+#'   trait's (trait-specific) variance `psi_j`, or of a factor's variance, due
+#'   to each random-effect term, the rest being residual. They live on a grid.
+#'   A list with
 #'   \describe{
-#'     \item{`divisions`}{(whole number >= 1, default 20): the grid is
-#'       `seq(0, 1, length.out = divisions + 1)` without its last point, i.e.
-#'       `divisions` points from 0 up to (but excluding) 1.}
+#'     \item{`divisions`}{(whole number d >= 1, default 20): the grid
+#'       resolution. With one random-effect term the grid is the `d` values
+#'       `0, 1/d, ..., (d-1)/d` (`seq(0, 1, length.out = d + 1)` without its
+#'       last point). With M >= 2 terms it is the simplex grid: every vector of
+#'       shares `(i_1, ..., i_M) / d` with whole `i_m >= 0` and
+#'       `i_1 + ... + i_M <= d - 1`, so the shares of the terms sum to less
+#'       than 1 and the residual keeps the rest. It has
+#'       `G = choose(d - 1 + M, M)` points (for d = 20: 20, 210, 1540 points
+#'       for M = 1, 2, 3); the fit stores it as the G x M matrix
+#'       `fit$prior$h2_grid` (columns: the terms in formula order; rows: the
+#'       first term varying fastest).}
 #'     \item{`trait`}{prior weights of the grid points for the traits'
-#'       `h2`: `NULL` (default, uniform) or a non-negative vector of length
-#'       `divisions` with a positive sum; normalised to sum 1.}
-#'     \item{`factor`}{the same for the factors' `h2F` (e.g. put extra mass
-#'       on 0 to favour factors that are purely residual).}
+#'       shares: `NULL` (default, uniform), a non-negative vector with one
+#'       weight per grid point (length `d` with one term, `G` with M terms)
+#'       and a positive sum, or a function that takes the G x M grid matrix
+#'       (columns named by the grouping factors) and returns the G weights,
+#'       e.g. `function(g) ifelse(rowSums(g) == 0, 5, 1)`. Normalised to sum 1.}
+#'     \item{`factor`}{the same for the factors' shares (e.g. put extra mass
+#'       on 0 to favour factors that are purely residual). Grid points where a
+#'       term that is not in the factor formula has a positive share always
+#'       get weight 0 for the factors.}
 #'   }
 #'   In a model without a random-effect term the grid is just 0 (weight 1) and
 #'   these weights are not used.
@@ -61,7 +76,9 @@
 #'   }
 #' @return An object of class `"slam_prior"`: a list with elements `R`, `h2`,
 #'   `Lambda` and `B` (all elements filled in; `h2$trait` and `h2$factor` hold the
-#'   normalised weights) and `h2_grid`, the grid of variance proportions.
+#'   normalised weights, or the function given) and `h2_grid`, the grid of
+#'   variance proportions for one random-effect term. [SLAMglmm()] replaces
+#'   `h2_grid` and the weights by those of the model's number of terms.
 #' @seealso [SLAMglmm()]
 #' @examples
 #' p <- slam_prior()
@@ -70,6 +87,9 @@
 #' w <- c(10, rep(1, 49))
 #' p2 <- slam_prior(h2 = list(divisions = 50, factor = w), R = list(nu = 5))
 #' p2$h2$factor[1:3]
+#' # two random-effect terms: weights given as a function of the grid matrix
+#' p3 <- slam_prior(h2 = list(divisions = 10,
+#'                            trait = function(g) ifelse(rowSums(g) == 0, 5, 1)))
 #' @export
 slam_prior <- function(R = list(V = 1, nu = 3),
                        h2 = list(divisions = 20, trait = NULL, factor = NULL),
@@ -85,8 +105,8 @@ slam_prior <- function(R = list(V = 1, nu = 3),
 
   h2$divisions <- check_number(h2$divisions, "prior$h2$divisions", lower = 1, whole = TRUE)
   grid <- slam_h2_grid(h2$divisions)
-  h2$trait <- prior_weights(h2$trait, "prior$h2$trait", length(grid))
-  h2$factor <- prior_weights(h2$factor, "prior$h2$factor", length(grid))
+  h2$trait <- prior_weights_any(h2$trait, "prior$h2$trait", h2$divisions)
+  h2$factor <- prior_weights_any(h2$factor, "prior$h2$factor", h2$divisions)
 
   Lambda$nu <- check_number(Lambda$nu, "prior$Lambda$nu", lower = 0, strict = TRUE)
   Lambda$a1 <- check_number(Lambda$a1, "prior$Lambda$a1", lower = 0, strict = TRUE)
@@ -102,11 +122,109 @@ slam_prior <- function(R = list(V = 1, nu = 3),
 
 #' The grid of variance proportions
 #'
-#' @param divisions number of grid points.
-#' @return `divisions` values from 0 up to (excluding) 1.
+#' With M <= 1 random-effect terms: the `divisions` values 0, 1/d, ...,
+#' (d - 1)/d. With M >= 2 terms: the simplex grid, one row per grid point and
+#' one column per term, holding the shares `i_m / d` for every vector of
+#' whole numbers `i_1, ..., i_M >= 0` with `sum(i) <= d - 1`, so every row
+#' sums to less than 1 (the residual gets the rest). Its size is
+#' `choose(d - 1 + M, M)`. Rows are ordered with the first term varying
+#' fastest; for M = 1 the single column equals the vector of M <= 1.
+#'
+#' @param divisions number of divisions d (>= 1).
+#' @param n_terms number of random-effect terms M.
+#' @return A numeric vector (M <= 1) or a G x M matrix (M >= 2).
 #' @noRd
-slam_h2_grid <- function(divisions) {
-  seq(0, 1, length.out = divisions + 1L)[-(divisions + 1L)]
+slam_h2_grid <- function(divisions, n_terms = 1L) {
+  d <- as.integer(divisions)
+  if (n_terms <= 1L) return(seq(0, 1, length.out = d + 1L)[-(d + 1L)])
+  idx <- matrix(0:(d - 1L), ncol = 1L)
+  for (m in seq_len(n_terms - 1L)) {
+    # append a new first column, with values 0 .. (d - 1 - the row's sum)
+    room <- d - 1L - rowSums(idx)
+    reps <- room + 1L
+    rows <- rep(seq_len(nrow(idx)), times = reps)
+    first <- unlist(lapply(reps, function(r) seq_len(r) - 1L), use.names = FALSE)
+    idx <- cbind(first, idx[rows, , drop = FALSE])
+  }
+  # order: the first term varies fastest
+  ord <- do.call(order, rev(as.data.frame(idx)))
+  idx <- idx[ord, , drop = FALSE]
+  out <- idx / d
+  dimnames(out) <- NULL
+  out
+}
+
+#' Number of points of the grid with M terms
+#' @noRd
+slam_grid_size <- function(divisions, n_terms) {
+  if (n_terms <= 1L) return(as.integer(divisions))
+  as.integer(round(choose(divisions - 1 + n_terms, n_terms)))
+}
+
+#' The grid and the prior weights of a model with M random-effect terms
+#'
+#' @param prior a `slam_prior`.
+#' @param terms names of the random-effect terms, formula order (length M).
+#' @param factor_terms names of the terms that act on the factors.
+#' @return `prior` with `h2_grid` (vector for M <= 1, G x M matrix with the
+#'   terms as column names for M >= 2; just 0 for M = 0), `h2$trait` and
+#'   `h2$factor` normalised weights of length G; the factors' weights are 0 at
+#'   grid points where a term not acting on the factors has a positive share.
+#' @noRd
+slam_prior_for_terms <- function(prior, terms, factor_terms = terms) {
+  M <- length(terms)
+  if (M == 0L) {
+    prior$h2_grid <- 0
+    prior$h2$trait <- 1
+    prior$h2$factor <- 1
+    return(prior)
+  }
+  d <- prior$h2$divisions
+  grid <- slam_h2_grid(d, M)
+  G <- slam_grid_size(d, M)
+  gm <- if (M == 1L) matrix(grid, ncol = 1L) else grid
+  colnames(gm) <- terms
+  if (M >= 2L) colnames(grid) <- terms
+  what <- if (M == 1L) "one random-effect term" else paste0(M, " random-effect terms")
+  wt <- prior_weights_for_grid(prior$h2$trait, "prior$h2$trait", gm, G, d, what)
+  wf <- prior_weights_for_grid(prior$h2$factor, "prior$h2$factor", gm, G, d, what)
+  off <- setdiff(terms, factor_terms)
+  if (length(off)) {
+    zero <- rowSums(gm[, off, drop = FALSE] > 0) > 0
+    wf[zero] <- 0
+    if (sum(wf) <= 0) {
+      slam_stop("prior$h2$factor puts no weight on the grid points where the term(s) not in ",
+                "`factor_formula` (", paste(off, collapse = ", "), ") have share 0.")
+    }
+    wf <- wf / sum(wf)
+  }
+  prior$h2_grid <- grid
+  prior$h2$trait <- wt
+  prior$h2$factor <- wf
+  prior
+}
+
+#' Weights of the grid points for the actual number of terms
+#'
+#' `w` is NULL (uniform), a function of the grid (G x M matrix, columns named
+#' by the terms) returning G non-negative weights, or a vector of length G.
+#' @noRd
+prior_weights_for_grid <- function(w, name, gm, G, d, what) {
+  # uniform weights of another grid size (such as the default, made for one
+  # term) are uniform on this grid too
+  if (is.numeric(w) && length(w) != G && length(w) > 1L && max(abs(w - w[1L])) < 1e-12) w <- NULL
+  if (is.function(w)) {
+    w <- tryCatch(w(gm), error = function(e) {
+      slam_stop(name, " (a function of the grid) failed: ", conditionMessage(e))
+    })
+  }
+  if (!is.null(w) && is.numeric(w) && length(w) != G) {
+    slam_stop(name, " must have one weight per grid point: the grid of a model with ", what,
+              " and prior$h2$divisions = ", d, " has ", G, " points (choose(divisions - 1 + M, M)), ",
+              "but ", length(w), " weights were given. Give NULL (uniform) or a function of the ",
+              "grid matrix.")
+  }
+  prior_weights(w, name, G)
 }
 
 #' Fill one prior element with its defaults and reject unknown names
@@ -168,6 +286,30 @@ prior_weights <- function(w, name, G) {
   as.double(w / sum(w))
 }
 
+#' Check grid weights before the number of random-effect terms is known
+#'
+#' NULL gives uniform weights on the one-term grid; functions are kept as
+#' they are. A numeric vector must have the
+#' length of the grid for some number of terms M >= 1 (`divisions` for one
+#' term, `choose(divisions - 1 + M, M)` for M terms); it is normalised, and
+#' checked against the actual grid when the model is built.
+#' @noRd
+prior_weights_any <- function(w, name, divisions) {
+  if (is.null(w)) return(rep(1 / divisions, divisions))
+  if (is.function(w)) return(w)
+  if (!is.numeric(w) || anyNA(w) || any(!is.finite(w))) {
+    slam_stop(name, " must be NULL, a numeric vector of finite weights, or a function of the grid.")
+  }
+  sizes <- vapply(1:8, function(M) slam_grid_size(divisions, M), 1L)
+  if (!(length(w) %in% sizes)) {
+    slam_stop(name, " must have one weight per grid point: length ", divisions,
+              " (= prior$h2$divisions) with one random-effect term, choose(divisions - 1 + M, M) ",
+              "with M terms (", paste(sizes[2:3], collapse = ", "), ", ... for M = 2, 3, ...), not ",
+              length(w), ".")
+  }
+  prior_weights(w, name, length(w))
+}
+
 #' Turn the `prior` argument of SLAMglmm() into a checked slam_prior
 #'
 #' @param prior a `slam_prior` object, a plain list with elements among `R`,
@@ -211,15 +353,25 @@ as_slam_prior <- function(prior) {
 #' @export
 print.slam_prior <- function(x, ...) {
   w_text <- function(w) {
-    if (length(w) > 1L && max(abs(w - w[1L])) < 1e-12) "uniform" else
-      paste(format(w, digits = 3), collapse = " ")
+    if (is.null(w)) return("uniform")
+    if (is.function(w)) return("a function of the grid")
+    if (length(w) > 1L && max(abs(w - w[1L])) < 1e-12) return("uniform")
+    if (length(w) > 12L) return(paste0(length(w), " weights"))
+    paste(format(w, digits = 3), collapse = " ")
   }
+  grid <- x$h2_grid
   cat("SLAMglmm prior (standardised scale)\n")
   cat("  R:      psi_j ~ inverse-gamma(nu/2, nu*V/2), V = ", format(x$R$V),
       ", nu = ", format(x$R$nu), "\n", sep = "")
-  cat("  h2:     grid of ", length(x$h2_grid), " point(s) from 0 to ",
-      format(max(x$h2_grid), digits = 3), "; trait weights: ", w_text(x$h2$trait),
-      "; factor weights: ", w_text(x$h2$factor), "\n", sep = "")
+  if (is.matrix(grid)) {
+    cat("  h2:     simplex grid of ", nrow(grid), " points over ", ncol(grid), " terms (",
+        paste(colnames(grid), collapse = ", "), "), ", x$h2$divisions, " divisions; trait weights: ",
+        w_text(x$h2$trait), "; factor weights: ", w_text(x$h2$factor), "\n", sep = "")
+  } else {
+    cat("  h2:     grid of ", length(grid), " point(s) from 0 to ",
+        format(max(grid), digits = 3), "; trait weights: ", w_text(x$h2$trait),
+        "; factor weights: ", w_text(x$h2$factor), "\n", sep = "")
+  }
   cat("  Lambda: MGPS + ARD, nu = ", format(x$Lambda$nu), ", a1 = ", format(x$Lambda$a1),
       ", a2 = ", format(x$Lambda$a2), ", delta_min = ", format(x$Lambda$delta_min), "\n", sep = "")
   cat("  B:      sigma2_b ~ inverse-gamma(", format(x$B$shape), ", ", format(x$B$scale),

@@ -181,7 +181,7 @@ check_full_rank <- function(X, name) {
 check_relmat_list <- function(relmat, terms) {
   if (is.null(relmat)) return(list())
   if (!is.list(relmat) || is.data.frame(relmat)) {
-    slam_stop("`relmat` must be a named list of matrices, one per grouping factor, ",
+    slam_stop("`relmat` must be a named list of matrices or pedigree data frames, one per grouping factor, ",
               "e.g. relmat = list(animal = A).")
   }
   if (length(relmat) == 0L) return(list())

@@ -38,14 +38,27 @@ mock_sampler <- function(input, n_saved = NULL, interrupted = FALSE) {
     U <- crossprod(input$Z, R) / pmax(cnt, 1)
     U[cnt == 0, ] <- 0
   }
-  G <- length(input$h2_grid)
+  U_extra <- lapply(input$Z_extra, function(Zm) {
+    R <- H - X %*% Bhat
+    cnt <- colSums(Zm)
+    Um <- crossprod(Zm, R) / pmax(cnt, 1)
+    Um[cnt == 0, ] <- 0
+    Um
+  })
+  M <- as.integer(!is.null(input$Z)) + length(input$Z_extra)
+  grid <- as.matrix(input$h2_grid)
+  G <- nrow(grid)
+  gp <- sample.int(G, p * nT, replace = TRUE)
+  gk <- sample.int(G, k * nT, replace = TRUE)
+  h2_terms <- array(grid[gp, seq_len(M)], c(p, nT, M))
+  h2F_terms <- array(grid[gk, seq_len(M)], c(k, nT, M))
   list(
     Lambda = array(stats::rnorm(p * k * nT), c(p, k, nT)),
     B = array(rep(Bhat, nT), c(b, p, nT)),
     BF = array(stats::rnorm(bF * k * nT), c(bF, k, nT)),
     psi = matrix(rep(psi_hat, nT), p, nT),
-    h2 = matrix(input$h2_grid[sample.int(G, p * nT, replace = TRUE)], p, nT),
-    h2F = matrix(input$h2_grid[sample.int(G, k * nT, replace = TRUE)], k, nT),
+    h2 = matrix(grid[gp, 1L], p, nT),
+    h2F = matrix(grid[gk, 1L], k, nT),
     h2_total = matrix(stats::runif(p * nT), p, nT),
     sigma2_b = matrix(ifelse(input$penalized, 0.5, NA_real_), b, nT),
     delta = matrix(1 + stats::rexp(k * nT), k, nT),
@@ -54,7 +67,12 @@ mock_sampler <- function(input, n_saved = NULL, interrupted = FALSE) {
     H_mean = H,
     iterations = if (interrupted) as.integer(input$burnin + nT * input$thin) else
       as.integer(input$nitt),
-    interrupted = interrupted
+    interrupted = interrupted,
+    k_trace = if (isTRUE(input$adapt)) rep(as.integer(k), input$burnin) else integer(0),
+    h2_terms = aperm(h2_terms, c(1L, 3L, 2L)),
+    h2F_terms = aperm(h2F_terms, c(1L, 3L, 2L)),
+    h2_total_terms = array(stats::runif(p * M * nT), c(p, M, nT)),
+    U_mean_extra = U_extra
   )
 }
 

@@ -4,7 +4,7 @@
 # draws must equal least-squares fits of the raw data.
 
 fit_fields <- c("call", "formula", "factor_formula", "traits", "n", "fixed", "fixed_F",
-                "terms", "levels", "relmat_given", "data_scale", "draws", "U_mean", "F_mean",
+                "terms", "factor_terms", "levels", "relmat_given", "data_scale", "draws", "U_mean", "F_mean",
                 "H_mean", "Y", "n_factors", "prior", "mcmc")
 draw_fields <- c("Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta")
 
@@ -157,10 +157,12 @@ test_that("inputs to Rust are double matrices with the contract's names and type
   b <- slam_build_input(cbind(y1, yi) ~ sex + (1 | animal), data = d,
                         relmat = list(animal = K), n_factors = 2, nitt = 5, burnin = 1, thin = 1)
   inp <- b$input
-  expect_identical(names(inp), c("Y", "X", "penalized", "XF", "Z", "K", "k", "h2_grid",
+  expect_identical(names(inp), c("Y", "X", "penalized", "XF", "Z", "K", "Z_extra", "K_extra",
+                                 "k", "h2_grid",
                                  "h2_prior", "h2F_prior", "psi_V", "psi_nu", "lambda_nu", "a1",
                                  "a2", "delta_min", "b_shape", "b_scale", "nitt", "burnin",
-                                 "thin", "seed", "threads", "verbose"))
+                                 "thin", "seed", "threads", "verbose", "grid_route", "cache_mb",
+                                 "adapt", "k_max", "adapt_epsilon"))
   for (nm in c("Y", "X", "XF", "Z", "K")) {
     expect_true(is.matrix(inp[[nm]]), info = nm)
     expect_identical(typeof(inp[[nm]]), "double", info = nm)

@@ -130,17 +130,22 @@ test_that("fixed-effect designs are checked", {
                "factor_formula.*rank-deficient")
   expect_error(build(factor_formula = y1 ~ x), "`factor_formula` must be one-sided")
   expect_error(build(factor_formula = "~ x"), "`factor_formula` must be NULL or a one-sided formula")
-  expect_error(build(factor_formula = ~ x + (1 | animal)), "`factor_formula` are not yet supported")
+  expect_error(build(factor_formula = ~ x + (1 | batch)),
+               "`factor_formula` has random-effect term\\(s\\) \\(1 \\| batch\\) that are not in `formula`")
+  expect_error(build(factor_formula = ~ x + (x | animal)), "only random intercepts")
+  expect_error(build(factor_formula = ~ (1 | animal) + (1 | animal)), "more than once")
   expect_error(build(data = as.matrix(d)), "`data` must be a data frame")
   Y <- matrix(rnorm(2 * nrow(d)), ncol = 2)
   expect_error(build(data = d[1:10, ], formula = Y ~ 1), "the response has 60 rows but `data` has 10 rows")
 })
 
-test_that("random-effect terms: at most one, intercept only", {
+test_that("random-effect terms: several allowed, intercept only, each factor once", {
   d <- mock_data()
   d$batch <- rep(1:6, length.out = nrow(d))
-  expect_error(build(data = d, formula = cbind(y1, y2) ~ (1 | animal) + (1 | batch)),
-               "only one random-effect term is supported so far")
+  b <- build(data = d, formula = cbind(y1, y2) ~ (1 | animal) + (1 | batch))
+  expect_identical(b$info$terms, c("animal", "batch"))
+  expect_error(build(data = d, formula = cbind(y1, y2) ~ (1 | batch) + (1 | batch)),
+               "appears in more than one random-effect term")
   expect_error(build(data = d, formula = cbind(y1, y2) ~ x + (x | batch)),
                "random slopes are not")
   expect_error(build(data = d, formula = cbind(y1, y2) ~ x + (0 + x | batch)),
@@ -172,7 +177,8 @@ test_that("relmat problems are errors naming relmat$<name>", {
   expect_error(build(relmat = list(animal = K2)), "`relmat\\$animal` must have row names")
   expect_error(build(relmat = list(animal = K[-(1:3), -(1:3)])),
                "`relmat\\$animal` has no row for 3 level\\(s\\).*'a001'")
-  expect_error(build(relmat = list(animal = as.data.frame(K))), "`relmat\\$animal` must be a matrix")
+  # a data frame is read as a pedigree (id, dam, sire)
+  expect_error(build(relmat = list(animal = as.data.frame(K))), "`relmat\\$animal` \\(a pedigree\\)")
   K2 <- K
   K2[1, 2] <- K2[2, 1] <- 10  # symmetric, positive diagonal, clearly not PSD
   expect_error(build(relmat = list(animal = K2)), "`relmat\\$animal` is not positive semi-definite")
