@@ -39,13 +39,12 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
   term_names <- names(parsed$terms)
   if (is.null(term_names)) term_names <- character(0)
   M <- length(term_names)
-  prior <- slam_prior_for_terms(prior, term_names, parsed$factor_terms)
-
   # Rust integrates out its first term by a rotation: the term with the most
   # levels goes first (ties: formula order); `rust_order[i]` is the formula
   # index of Rust's term i.
   n_levels <- vapply(parsed$terms, function(t) length(t$levels), 1L)
   rust_order <- if (M) order(-n_levels, seq_len(M)) else integer(0)
+  prior <- slam_prior_for_terms(prior, term_names, parsed$factor_terms, rust_order)
   rterms <- parsed$terms[rust_order]
   first <- if (M) rterms[[1L]] else NULL
   extra <- if (M > 1L) rterms[-1L] else list()

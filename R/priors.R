@@ -35,7 +35,7 @@
 #'       `G = choose(d - 1 + M, M)` points (for d = 20: 20, 210, 1540 points
 #'       for M = 1, 2, 3); the fit stores it as the G x M matrix
 #'       `fit$prior$h2_grid` (columns: the terms in formula order; rows: the
-#'       first term varying fastest).}
+#'       share of the term with the most levels varying fastest).}
 #'     \item{`trait`}{prior weights of the grid points for the traits'
 #'       shares: `NULL` (default, uniform), a non-negative vector with one
 #'       weight per grid point (length `d` with one term, `G` with M terms)
@@ -166,12 +166,14 @@ slam_grid_size <- function(divisions, n_terms) {
 #' @param prior a `slam_prior`.
 #' @param terms names of the random-effect terms, formula order (length M).
 #' @param factor_terms names of the terms that act on the factors.
+#' @param rust_order the formula index of the sampler's term 1, 2, ...: the
+#'   grid's rows are generated with the sampler's first term varying fastest.
 #' @return `prior` with `h2_grid` (vector for M <= 1, G x M matrix with the
 #'   terms as column names for M >= 2; just 0 for M = 0), `h2$trait` and
 #'   `h2$factor` normalised weights of length G; the factors' weights are 0 at
 #'   grid points where a term not acting on the factors has a positive share.
 #' @noRd
-slam_prior_for_terms <- function(prior, terms, factor_terms = terms) {
+slam_prior_for_terms <- function(prior, terms, factor_terms = terms, rust_order = seq_along(terms)) {
   M <- length(terms)
   if (M == 0L) {
     prior$h2_grid <- 0
@@ -182,9 +184,15 @@ slam_prior_for_terms <- function(prior, terms, factor_terms = terms) {
   d <- prior$h2$divisions
   grid <- slam_h2_grid(d, M)
   G <- slam_grid_size(d, M)
+  if (M >= 2L) {
+    # column i of the generated grid belongs to the sampler's term i, so the
+    # sampler gets the same grid whatever the order of the terms in the formula
+    g2 <- grid
+    grid[, rust_order] <- g2
+    colnames(grid) <- terms
+  }
   gm <- if (M == 1L) matrix(grid, ncol = 1L) else grid
   colnames(gm) <- terms
-  if (M >= 2L) colnames(grid) <- terms
   what <- if (M == 1L) "one random-effect term" else paste0(M, " random-effect terms")
   wt <- prior_weights_for_grid(prior$h2$trait, "prior$h2$trait", gm, G, d, what)
   wf <- prior_weights_for_grid(prior$h2$factor, "prior$h2$factor", gm, G, d, what)
