@@ -142,7 +142,7 @@ test_that("fixed-effect designs are checked", {
 test_that("random-effect terms: several allowed, intercept only, each factor once", {
   d <- mock_data()
   d$batch <- rep(1:6, length.out = nrow(d))
-  b <- build(data = d, formula = cbind(y1, y2) ~ (1 | animal) + (1 | batch))
+  b <- build(data = d, formula = cbind(y1, y2) ~ (1 | animal) + (1 | batch), verbose = FALSE)
   expect_identical(b$info$terms, c("animal", "batch"))
   expect_error(build(data = d, formula = cbind(y1, y2) ~ (1 | batch) + (1 | batch)),
                "appears in more than one random-effect term")
