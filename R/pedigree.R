@@ -25,7 +25,8 @@
 #' Henderson's rules, accounting for inbreeding (Quaas 1976), and
 #' `pedigree_inbreeding()` the inbreeding coefficients.
 #'
-#' To fit an animal model with [SLAMglmm()], give **A** in `relmat`, e.g.
+#' To fit an animal model with [SLAMglmm()], give the pedigree itself in
+#' `relmat`, e.g. `relmat = list(animal = ped)`, or equivalently **A**,
 #' `relmat = list(animal = pedigree_A(ped))`: every individual of the
 #' pedigree becomes a level of the grouping factor, so that ancestors without
 #' records get predicted genetic values (in `ranef()`).
