@@ -13,7 +13,7 @@
 sizes <- list(small  = c(n = 500,  p = 200,  k = 15),
               medium = c(n = 1000, p = 1000, k = 20),
               large  = c(n = 2000, p = 5000, k = 50))
-default_nitt <- c(small = 300, medium = 120, large = 30)
+default_nitt <- c(small = 2000, medium = 500, large = 100)
 
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]

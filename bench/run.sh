@@ -54,5 +54,5 @@ DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 CPU=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
 MACHINE="$(nproc) cores, ${CPU:-unknown CPU}"
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then COMMIT="$COMMIT-dirty"; fi
+if [ -n "$(git status --porcelain --untracked-files=no -- . ':!bench' ':!README.md' 2>/dev/null)" ]; then COMMIT="$COMMIT-dirty"; fi
 Rscript bench/report.R "$RAW" "$DATE" "$MACHINE" "$COMMIT" "$README"
