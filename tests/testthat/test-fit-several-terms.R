@@ -230,3 +230,29 @@ test_that("a pedigree data frame in relmat: A is built, ancestors get genetic va
                         nitt = 20, burnin = 10, verbose = FALSE),
                "relmat\\$animal.*'11'")
 })
+
+test_that("singular relationship matrices (rotated and further term) are accepted", {
+  set.seed(1)
+  n <- 150
+  ids <- sprintf("i%03d", seq_len(n))
+  W <- matrix(rnorm(n * 20), n, 20)
+  K <- tcrossprod(W) / 20                       # a genomic matrix of rank 20
+  dimnames(K) <- list(ids, ids)
+  dams <- sprintf("d%02d", 1:30)
+  Kd <- diag(30)
+  Kd[1, 2] <- Kd[2, 1] <- 1                     # dams 1 and 2 are the same individual
+  dimnames(Kd) <- list(dams, dams)
+  d <- data.frame(id = ids, dam = rep(dams, 5))
+  d$y1 <- rnorm(n) + rep(c(1, 1, rep(0, 28)), 5)
+  d$y2 <- rnorm(n)
+  set.seed(2)
+  fit <- SLAMglmm(cbind(y1, y2) ~ 1 + (1 | id) + (1 | dam), data = d,
+                  relmat = list(id = K, dam = Kd), n_factors = 1, nitt = 300, burnin = 100,
+                  verbose = FALSE)
+  re <- ranef(fit)
+  expect_true(all(is.finite(re$id)) && all(is.finite(re$dam)))
+  # perfectly correlated levels have the same genetic values
+  expect_equal(re$dam["d01", ], re$dam["d02", ], tolerance = 1e-4)
+  expect_gt(abs(re$dam["d01", "y1"] - re$dam["d03", "y1"]), 1e-3)
+  expect_true(all(vapply(VarCorr(fit), function(S) all(is.finite(S)), TRUE)))
+})
