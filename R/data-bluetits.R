@@ -3,9 +3,12 @@
 #' Two standardised traits of 828 blue tit (*Cyanistes caeruleus*) nestlings
 #' from 106 broods, part of each brood having been moved to another nest soon
 #' after hatching (cross-fostering). Genetic mother (`dam`) and rearing nest
-#' (`fosternest`) are therefore partly separated, so that additive genetic,
-#' maternal (pre-hatching common environment) and rearing-environment
-#' variances can be told apart. Together with the pedigree [BTped] it is the
+#' (`fosternest`) are therefore partly separated, so that the resemblance of
+#' relatives due to their origin (genes and the mother's pre-hatching
+#' contribution) and that due to the rearing environment can be told apart.
+#' Additive genetic and maternal variances are not separated by these data
+#' alone (full-sib families, parents without records; see the vignette).
+#' Together with the pedigree [BTped] it is the
 #' example of the vignette `vignette("animal-model", package = "SLAMglmm")`,
 #' an animal model with three random-effect terms.
 #'
