@@ -37,14 +37,11 @@ test_that("animal model with a pedigree and three random terms runs on a BTdata 
   d <- droplevels(BTdata[BTdata$fosternest %in% nests, ])
   expect_gt(nrow(d), 200)
   set.seed(11)
-  elapsed <- system.time(
-    fit <- SLAMglmm(cbind(tarsus, back) ~ sex + (1 | animal) + (1 | dam) + (1 | fosternest),
-                    data = d, relmat = list(animal = BTped),
-                    factor_formula = ~ (1 | animal) + (1 | dam), n_factors = 2,
-                    nitt = 600, burnin = 200, thin = 2,
-                    prior = list(h2 = list(divisions = 10)), verbose = FALSE)
-  )[["elapsed"]]
-  expect_lt(elapsed, 15)
+  fit <- SLAMglmm(cbind(tarsus, back) ~ sex + (1 | animal) + (1 | dam) + (1 | fosternest),
+                  data = d, relmat = list(animal = BTped),
+                  factor_formula = ~ (1 | animal) + (1 | dam), n_factors = 2,
+                  nitt = 600, burnin = 200, thin = 2,
+                  prior = list(h2 = list(divisions = 10)), verbose = FALSE)
   expect_s3_class(fit, "SLAMglmm")
   expect_identical(fit$terms, c("animal", "dam", "fosternest"))
 

@@ -20,11 +20,8 @@ test_that("p = 1, n_factors = 0: variance components and fixed effects match lme
   b_se <- sqrt(diag(as.matrix(stats::vcov(ref))))
 
   set.seed(1)
-  elapsed <- system.time(
-    fit <- SLAMglmm(y ~ x + (1 | g), data = d, n_factors = 0,
-                    nitt = 4000, burnin = 1000, thin = 2, verbose = FALSE)
-  )[["elapsed"]]
-  expect_lt(elapsed, 20)
+  fit <- SLAMglmm(y ~ x + (1 | g), data = d, n_factors = 0,
+                  nitt = 4000, burnin = 1000, thin = 2, verbose = FALSE)
   expect_identical(fit$mcmc$n_saved, 1500L)
   expect_false(fit$mcmc$interrupted)
 
