@@ -9,6 +9,12 @@ fn main() {
     let (n, p, k, threads, iters) = (a[0], a[1], a[2], a[3], a[4]);
     // Optional sixth argument: levels of a second, iid random effect (0: none).
     let r2 = a.get(5).copied().unwrap_or(0);
+    // Optional seventh argument: 1 forces the full-grid route, 2 the Metropolis route (default: auto).
+    let route = match a.get(6).copied().unwrap_or(0) {
+        1 => slamglmm::model::GridRoute::Full,
+        2 => slamglmm::model::GridRoute::Metropolis,
+        _ => slamglmm::model::GridRoute::Auto,
+    };
     let kin = genomic_kinship(n, 2 * n, 1);
     let lambda = Dense::from_vec(p, k, (0..p * k).map(|i| if i % 7 == 0 { ((i as f64) * 0.3).sin() } else { 0.0 }).collect()).unwrap();
     let truth = Truth { lambda, psi: vec![0.5; p], h2: vec![0.3; p], h2f: vec![0.5; k], b: Dense::zeros(1, p) };
@@ -33,7 +39,7 @@ fn main() {
         (vec![], vec![], Priors::default())
     };
     let data = ModelData { y: sim.y, x, penalized: vec![false], xf: Dense::zeros(n, 0), xf_map: vec![], z: Some(Dense::identity(n)), kin: Some(kin), z_extra, kin_extra };
-    let s0 = Settings { k, nitt: 2, burnin: 1, thin: 1, seed: 1, threads, reorder: true, ..Settings::default() };
+    let s0 = Settings { k, nitt: 2, burnin: 1, thin: 1, seed: 1, threads, reorder: true, grid_route: route, ..Settings::default() };
     let t0 = Instant::now();
     run(&data, &priors, &s0, &mut Silent).unwrap();
     let setup = t0.elapsed().as_secs_f64();
@@ -41,5 +47,5 @@ fn main() {
     let t1 = Instant::now();
     run(&data, &priors, &s, &mut Silent).unwrap();
     let total = t1.elapsed().as_secs_f64();
-    println!("n={n} p={p} k={k} r2={r2} threads={threads}: setup {setup:.2}s, {:.2} ms/iter", (total - setup) / iters as f64 * 1e3);
+    println!("n={n} p={p} k={k} r2={r2} route={route:?} threads={threads}: setup {setup:.2}s, {:.2} ms/iter", (total - setup) / iters as f64 * 1e3);
 }
