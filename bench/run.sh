@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     --nitt) NITT="$2"; shift ;;
     --no-install) INSTALL=0 ;;
     --no-readme) README="" ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
