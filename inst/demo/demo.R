@@ -1,7 +1,7 @@
 # SLAMglmm demo: a multi-trait animal model on the simulated example data.
 #
-# Usage:  Rscript inst/demo/demo.R [output.png]
-# (installed: Rscript "$(Rscript -e 'cat(system.file("demo", "demo.R", package = "SLAMglmm"))')")
+# Usage, from a checkout with the package installed:  Rscript inst/demo/demo.R [output.png]
+# (tools/demo.sh installs the package and runs this; the script is not part of the release tarball)
 #
 # Fits eight traits of 300 half-sib animals with a genomic kinship matrix,
 # prints the summary, writes a plot, and compares the estimates with the values
