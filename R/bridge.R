@@ -84,6 +84,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     seed = seed,
     threads = as.integer(threads),
     verbose = verbose,
+    interactive = interactive(),
     grid_route = grid_route,
     cache_mb = as.integer(memory_mb),
     adapt = adapt_on,

@@ -161,7 +161,7 @@ test_that("inputs to Rust are double matrices with the contract's names and type
                                  "k", "h2_grid",
                                  "h2_prior", "h2F_prior", "psi_V", "psi_nu", "lambda_nu", "a1",
                                  "a2", "delta_min", "b_shape", "b_scale", "nitt", "burnin",
-                                 "thin", "seed", "threads", "verbose", "grid_route", "cache_mb",
+                                 "thin", "seed", "threads", "verbose", "interactive", "grid_route", "cache_mb",
                                  "adapt", "k_max", "adapt_epsilon"))
   for (nm in c("Y", "X", "XF", "Z", "K")) {
     expect_true(is.matrix(inp[[nm]]), info = nm)

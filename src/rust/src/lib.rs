@@ -138,6 +138,8 @@ mod r_api {
     /// Progress bar on the R console and interrupt polling, both on R's thread.
     struct RMonitor {
         verbose: bool,
+        /// A console that redraws a line; otherwise (logs, batch jobs) one line per 10%.
+        interactive: bool,
         start: Instant,
         last_poll: Instant,
         shown: usize,
@@ -146,6 +148,15 @@ mod r_api {
     impl Monitor for RMonitor {
         fn progress(&mut self, iter: usize, total: usize) {
             if !self.verbose {
+                return;
+            }
+            if !self.interactive {
+                let tenth = iter * 10 / total.max(1);
+                if tenth > self.shown {
+                    self.shown = tenth;
+                    let el = self.start.elapsed().as_secs_f64();
+                    rprintln!("  iteration {}/{} ({}%), {:.0}s elapsed", iter, total, tenth * 10, el);
+                }
                 return;
             }
             let pct = iter * 50 / total.max(1);
@@ -269,7 +280,8 @@ mod r_api {
             },
         };
         let verbose = field(&m, "verbose")?.as_bool().unwrap_or(false);
-        let mut monitor = RMonitor { verbose, start: Instant::now(), last_poll: Instant::now(), shown: 0 };
+        let interactive = m.get("interactive").and_then(|r| r.as_bool()).unwrap_or(true);
+        let mut monitor = RMonitor { verbose, interactive, start: Instant::now(), last_poll: Instant::now(), shown: 0 };
         let post = sampler::run(&data, &priors, &settings, &mut monitor).map_err(|e| Error::Other(e.message))?;
 
         let t = post.n_draws;
