@@ -4,7 +4,10 @@
 #   Rscript bench/bench.R simulate SIZE DATADIR            # write DATADIR/SIZE.rds
 #   Rscript bench/bench.R run SIZE THREADS DATADIR OUTCSV [NITT]
 #
-# Sizes (n, p, k): small (500, 200, 15), medium (1000, 1000, 20), large (2000, 5000, 50).
+# Sizes (n, p, k): small (500, 200, 15), medium (1000, 1000, 20), large (2000, 5000, 50);
+# two_terms / two_terms_full: medium plus a second, iid random effect (block, 50 levels), on the
+# automatic route (Metropolis moves, since the 2-term grid has 210 points) and on the full-grid route.
+# The number of factors is fixed (adapt = FALSE) so that every run times the same model.
 # Data: one random effect (id) with a genomic (VanRaden) kinship from 2n simulated markers,
 # complete data, k true factors with sparse loadings. Model: Y ~ 1 + (1 | id), 20-point h2 grid.
 # Timing: setup = elapsed time of a nitt = 1 run; ms_per_iter = (elapsed(nitt = N) - setup) / (N - 1).
@@ -12,12 +15,15 @@
 
 sizes <- list(small  = c(n = 500,  p = 200,  k = 15),
               medium = c(n = 1000, p = 1000, k = 20),
-              large  = c(n = 2000, p = 5000, k = 50))
-default_nitt <- c(small = 2000, medium = 500, large = 100)
+              large  = c(n = 2000, p = 5000, k = 50),
+              two_terms = c(n = 1000, p = 1000, k = 20),
+              two_terms_full = c(n = 1000, p = 1000, k = 20))
+default_nitt <- c(small = 2000, medium = 500, large = 100, two_terms = 300, two_terms_full = 20)
 
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]
 size <- args[2]
+two_terms <- grepl("^two_terms", size)
 if (!size %in% names(sizes)) stop("unknown size '", size, "'")
 n <- sizes[[size]][["n"]]; p <- sizes[[size]][["p"]]; k <- sizes[[size]][["k"]]
 
@@ -50,7 +56,12 @@ simulate <- function(n, p, k, seed = 20260101) {
        sweep(matrix(stats::rnorm(n * p), n, p), 2, sqrt(1 - h2), "*")
   Y <- tcrossprod(F, Lambda) + E
   colnames(Y) <- sprintf("t%04d", seq_len(p))
-  list(Y = Y, K = K, d = data.frame(id = factor(ids, levels = ids)))
+  d <- data.frame(id = factor(ids, levels = ids))
+  if (two_terms) {
+    d$block <- factor(sprintf("b%02d", (seq_len(n) - 1L) %% 50L + 1L))
+    Y <- Y + matrix(stats::rnorm(50 * p, sd = sqrt(0.2)), 50, p)[as.integer(d$block), ]
+  }
+  list(Y = Y, K = K, d = d)
 }
 
 if (mode == "simulate") {
@@ -76,10 +87,12 @@ rm(dat)
 
 run <- function(nitt, burnin, thin) {
   t0 <- proc.time()[["elapsed"]]
-  fit <- SLAMglmm(Y ~ 1 + (1 | id), data = d, relmat = list(id = K), n_factors = k,
+  form <- if (two_terms) Y ~ 1 + (1 | id) + (1 | block) else Y ~ 1 + (1 | id)
+  route <- if (size == "two_terms_full") "full" else "auto"
+  fit <- SLAMglmm(form, data = d, relmat = list(id = K), n_factors = k,
                   prior = slam_prior(h2 = list(divisions = 20)),
                   nitt = nitt, burnin = burnin, thin = thin, threads = threads,
-                  verbose = FALSE)
+                  verbose = FALSE, adapt = FALSE, grid_route = route)
   el <- proc.time()[["elapsed"]] - t0
   rm(fit)
   el

@@ -6,7 +6,8 @@
 # Writes bench/results/latest.csv (the previous one becomes previous.csv), prints the
 # comparison, and fills the performance table of README.md.
 #
-# Usage: bash bench/run.sh [--large] [--no-install] [--no-readme] [--sizes "small medium"]
+# --two-terms adds (1000, 1000, 20) with a genomic and an iid term (automatic and full-grid routes).
+# Usage: bash bench/run.sh [--large] [--two-terms] [--no-install] [--no-readme] [--sizes "small medium"]
 #                          [--threads "1 2"] [--nitt N]
 #   --no-install  use the installed SLAMglmm instead of installing this checkout first
 set -euo pipefail
@@ -17,6 +18,7 @@ SIZES="small medium"; THREADS="1 2"; INSTALL=1; README=README.md; NITT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --large) SIZES="small medium large" ;;
+    --two-terms) SIZES="$SIZES two_terms two_terms_full" ;;
     --sizes) SIZES="$2"; shift ;;
     --threads) THREADS="$2"; shift ;;
     --nitt) NITT="$2"; shift ;;

@@ -195,14 +195,6 @@ impl Extra {
         self.cache.get(&g).and_then(|f| f.as_ref())
     }
 
-    /// `c = Zt_act' W r` and `u = L^-1 c` at a cached grid point.
-    fn projected(&self, gf: &GridFactor, w: &[f64], r: &[f64]) -> Vec<f64> {
-        let wr: Vec<f64> = r.iter().zip(w).map(|(a, b)| a * b).collect();
-        let mut c: Vec<f64> = gf.cols.iter().map(|&col| self.zt.col(col).iter().zip(&wr).map(|(a, b)| a * b).sum()).collect();
-        solve_lower(&gf.chol, gf.cols.len(), &mut c);
-        c
-    }
-
     /// For many columns at once: `Zt' (w_{g_j} o r_j)` (r_e x m) as one product, and `r_j' W_{g_j} r_j`.
     pub fn project_all(&self, e: &Dense, idx: &[usize], w: &[Vec<f64>]) -> (Dense, Vec<f64>) {
         let mut m = e.clone();
@@ -234,7 +226,7 @@ impl Extra {
         }
     }
 
-    /// Draw of the further effects from a projection `c = Zt' W r` (see [`Extra::draw_effects`]).
+    /// Draw of the further effects from a projection `c = Zt' W r` (`u_e | a, rest ~ N(C^-1 c, psi C^-1)`, 0 for inactive terms).
     pub fn draw_projected(&self, g: usize, c: &[f64], psi: f64, rng: &mut rand::rngs::ChaCha8Rng) -> Vec<f64> {
         let mut out = vec![0.0; self.r_e];
         let Some(gf) = self.factor(g) else { return out };
@@ -253,35 +245,12 @@ impl Extra {
     }
 
     /// Marginal log-likelihood (up to `-n/2 log psi`) of a rotated residual `r` at grid point g, with all
-    /// random effects integrated out; `logdet_v1 = sum_i log d_i(g)`.
+    /// random effects integrated out; `logdet_v1 = sum_i log d_i(g)`. (One column; the sampler uses the
+    /// batched [`Extra::project_all`] and [`Extra::loglik_projected`].)
     pub fn loglik(&self, g: usize, w: &[f64], logdet_v1: f64, r: &[f64], psi: f64) -> f64 {
-        match self.factor(g) {
-            None => f64::NEG_INFINITY,
-            Some(gf) => {
-                let rwr: f64 = r.iter().zip(w).map(|(a, b)| a * a * b).sum();
-                let u = self.projected(gf, w, r);
-                let quad = rwr - u.iter().map(|v| v * v).sum::<f64>();
-                -0.5 * (logdet_v1 + gf.logdet + quad / psi)
-            }
-        }
-    }
-
-    /// Draw of `u_e | a, rest ~ N(C^-1 c, psi C^-1)`, returned over all r_e stacked levels (0 for inactive
-    /// terms).
-    pub fn draw_effects(&self, g: usize, w: &[f64], r: &[f64], psi: f64, rng: &mut rand::rngs::ChaCha8Rng) -> Vec<f64> {
-        let mut out = vec![0.0; self.r_e];
-        let Some(gf) = self.factor(g) else { return out };
-        let n = gf.cols.len();
-        let mut u = self.projected(gf, w, r);
-        let sd = psi.sqrt();
-        for v in u.iter_mut() {
-            *v += sd * normal(rng);
-        }
-        solve_upper_t(&gf.chol, n, &mut u);
-        for (i, &c) in gf.cols.iter().enumerate() {
-            out[c] = u[i];
-        }
-        out
+        let e = Dense { nrow: r.len(), ncol: 1, data: r.to_vec() };
+        let (c, rwr) = self.project_all(&e, &[0], std::slice::from_ref(&w.to_vec()));
+        self.loglik_projected(g, logdet_v1, c.col(0), rwr[0], psi)
     }
 
     /// `sum_m u_m' K_m^-1 u_m / a_m` over the active terms at grid point g, and the number of active

@@ -37,9 +37,9 @@ impl Sampler {
             let psi = self.psi.clone();
             let lp = self.log_h2_prior.clone();
             let cur = self.h2_idx.clone();
-            self.h2_idx = self.sample_grid_marginal(&e, &psi, &lp, &cur, Block::TraitH2, it);
-            let idx = self.h2_idx.clone();
-            let u = self.draw_extra_effects(&e, &psi, &idx, Block::TraitH2, it);
+            let (idx, proj) = self.sample_grid_marginal(&e, &psi, &lp, &cur, Block::TraitH2, it);
+            self.h2_idx = idx.clone();
+            let u = self.draw_extra_effects(&e, &psi, &idx, proj, Block::TraitH2, it);
             if let Some(x) = self.extra.as_mut() {
                 x.u = u;
                 crate::linalg::gemm(&mut x.o, false, &x.zt, false, &x.u, 1.0);
@@ -88,9 +88,9 @@ impl Sampler {
             let ones = vec![1.0; self.k];
             let lp = self.log_h2f_prior.clone();
             let cur = self.h2f_idx.clone();
-            self.h2f_idx = self.sample_grid_marginal(&e, &ones, &lp, &cur, Block::FactorH2, it);
-            let idx = self.h2f_idx.clone();
-            let uf = self.draw_extra_effects(&e, &ones, &idx, Block::FactorH2, it);
+            let (idx, proj) = self.sample_grid_marginal(&e, &ones, &lp, &cur, Block::FactorH2, it);
+            self.h2f_idx = idx.clone();
+            let uf = self.draw_extra_effects(&e, &ones, &idx, proj, Block::FactorH2, it);
             if let Some(x) = self.extra.as_mut() {
                 x.uf = uf;
                 crate::linalg::gemm(&mut x.of, false, &x.zt, false, &x.uf, 1.0);
@@ -115,11 +115,13 @@ impl Sampler {
 /// Grid points at or below which the full grid is evaluated on the automatic route.
 const FULL_GRID_MAX: usize = 64;
 /// Metropolis steps per iteration on the Metropolis route.
-const MH_STEPS: usize = 4;
+const MH_STEPS: usize = 3;
 
 impl Sampler {
     /// Variance proportions of each column of `e` (rotated residuals with every random effect integrated
     /// out; column scales `scale`) from their grid posterior, by the route of `settings.grid_route`.
+    /// The Metropolis route also returns the projections `Zt' W r` at the points it ends on, so that the
+    /// further effects are drawn without another product.
     fn sample_grid_marginal(
         &mut self,
         e: &Dense,
@@ -128,7 +130,7 @@ impl Sampler {
         cur: &[usize],
         block: Block,
         it: usize,
-    ) -> Vec<usize> {
+    ) -> (Vec<usize>, Option<Dense>) {
         let ng = self.w.len();
         let full = match self.settings.grid_route {
             GridRoute::Full => true,
@@ -154,13 +156,14 @@ impl Sampler {
                     lp.set(g, j, row[j]);
                 }
             }
-            return (0..m)
+            let idx = (0..m)
                 .into_par_iter()
                 .map(|j| categorical_log(&mut task_rng(seed, block, j, it), lp.col(j)))
                 .collect();
+            return (idx, None);
         }
         let mut idx = cur.to_vec();
-        let mut l_cur: Option<Vec<f64>> = None;
+        let mut l_cur: Option<(Vec<f64>, Dense)> = None;
         for step in 0..MH_STEPS {
             let props: Vec<usize> = (0..m)
                 .map(|j| {
@@ -176,9 +179,9 @@ impl Sampler {
             let (w, priors) = (&self.w, &self.priors);
             self.extra.as_mut().expect("extra terms").ensure(&need, w, priors);
             let x = self.extra.as_ref().expect("extra terms");
-            let eval = |gs: &[usize]| -> Vec<f64> {
+            let eval = |gs: &[usize]| -> (Vec<f64>, Dense) {
                 let (c, rwr) = x.project_all(e, gs, &self.w);
-                (0..m)
+                let l = (0..m)
                     .into_par_iter()
                     .map(|j| {
                         let g = gs[j];
@@ -187,14 +190,15 @@ impl Sampler {
                         }
                         log_prior[g] + x.loglik_projected(g, self.logdet[g], c.col(j), rwr[j], scale[j])
                     })
-                    .collect()
+                    .collect();
+                (l, c)
             };
             // The current points' values carry over from the previous step.
-            let l0 = match l_cur.take() {
-                Some(l) => l,
+            let (l0, c0) = match l_cur.take() {
+                Some(v) => v,
                 None => eval(&idx),
             };
-            let l1 = eval(&props);
+            let (l1, c1) = eval(&props);
             let this = &*self;
             let moves: Vec<(usize, f64)> = (0..m)
                 .into_par_iter()
@@ -213,19 +217,36 @@ impl Sampler {
                     }
                 })
                 .collect();
+            let mut c_new = c0;
+            for j in 0..m {
+                if moves[j].0 != idx[j] {
+                    c_new.col_mut(j).copy_from_slice(c1.col(j));
+                }
+            }
             idx = moves.iter().map(|m| m.0).collect();
-            l_cur = Some(moves.iter().map(|m| m.1).collect());
+            l_cur = Some((moves.iter().map(|m| m.1).collect(), c_new));
         }
-        idx
+        (idx, l_cur.map(|(_, c)| c))
     }
 
     /// Draws the further random effects of each column given its grid point (r_e x m).
-    fn draw_extra_effects(&mut self, e: &Dense, scale: &[f64], idx: &[usize], block: Block, it: usize) -> Dense {
+    fn draw_extra_effects(
+        &mut self,
+        e: &Dense,
+        scale: &[f64],
+        idx: &[usize],
+        proj: Option<Dense>,
+        block: Block,
+        it: usize,
+    ) -> Dense {
         let (w, priors) = (&self.w, &self.priors);
         self.extra.as_mut().expect("extra terms").ensure(idx, w, priors);
         let x = self.extra.as_ref().expect("extra terms");
         let seed = self.settings.seed;
-        let (c, _) = x.project_all(e, idx, &self.w);
+        let c = match proj {
+            Some(c) => c,
+            None => x.project_all(e, idx, &self.w).0,
+        };
         let cols: Vec<Vec<f64>> = (0..e.ncol)
             .into_par_iter()
             .map(|j| {
