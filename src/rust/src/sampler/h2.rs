@@ -34,12 +34,9 @@ impl Sampler {
     pub fn sample_trait_h2(&mut self, it: usize) {
         if self.extra.is_some() {
             let e = self.residuals_marginal();
-            let psi = self.psi.clone();
-            let lp = self.log_h2_prior.clone();
-            let cur = self.h2_idx.clone();
-            let (idx, proj) = self.sample_grid_marginal(&e, &psi, &lp, &cur, Block::TraitH2, it);
-            self.h2_idx = idx.clone();
-            let u = self.draw_extra_effects(&e, &psi, &idx, proj, Block::TraitH2, it);
+            let (psi, lp, cur) = (self.psi.clone(), self.log_h2_prior.clone(), self.h2_idx.clone());
+            let (idx, u) = self.marginal_grid_step(&e, &psi, &lp, &cur, Block::TraitH2, it);
+            self.h2_idx = idx;
             if let Some(x) = self.extra.as_mut() {
                 x.u = u;
                 crate::linalg::gemm(&mut x.o, false, &x.zt, false, &x.u, 1.0);
@@ -85,12 +82,9 @@ impl Sampler {
         }
         if self.extra.is_some() {
             let e = self.factor_residuals_marginal();
-            let ones = vec![1.0; self.k];
-            let lp = self.log_h2f_prior.clone();
-            let cur = self.h2f_idx.clone();
-            let (idx, proj) = self.sample_grid_marginal(&e, &ones, &lp, &cur, Block::FactorH2, it);
-            self.h2f_idx = idx.clone();
-            let uf = self.draw_extra_effects(&e, &ones, &idx, proj, Block::FactorH2, it);
+            let (ones, lp, cur) = (vec![1.0; self.k], self.log_h2f_prior.clone(), self.h2f_idx.clone());
+            let (idx, uf) = self.marginal_grid_step(&e, &ones, &lp, &cur, Block::FactorH2, it);
+            self.h2f_idx = idx;
             if let Some(x) = self.extra.as_mut() {
                 x.uf = uf;
                 crate::linalg::gemm(&mut x.of, false, &x.zt, false, &x.uf, 1.0);
@@ -227,6 +221,22 @@ impl Sampler {
             l_cur = Some((moves.iter().map(|m| m.1).collect(), c_new));
         }
         (idx, l_cur.map(|(_, c)| c))
+    }
+
+    /// With further random-effect terms: grid points with those effects integrated out, then the effects
+    /// given the new points (the partially collapsed pair of steps of `extra.rs`).
+    fn marginal_grid_step(
+        &mut self,
+        e: &Dense,
+        scale: &[f64],
+        log_prior: &[f64],
+        cur: &[usize],
+        block: Block,
+        it: usize,
+    ) -> (Vec<usize>, Dense) {
+        let (idx, proj) = self.sample_grid_marginal(e, scale, log_prior, cur, block, it);
+        let u = self.draw_extra_effects(e, scale, &idx, proj, block, it);
+        (idx, u)
     }
 
     /// Draws the further random effects of each column given its grid point (r_e x m).
