@@ -20,10 +20,18 @@ fn main() {
     let truth = Truth { lambda, psi: vec![0.5; p], h2: vec![0.3; p], h2f: vec![0.5; k], b: Dense::zeros(1, p) };
     let x = Dense::from_vec(n, 1, vec![1.0; n]).unwrap();
     let sim = simulate(&truth, &x, &kin, 2);
+    let mut y = sim.y;
     let (z_extra, kin_extra, priors) = if r2 > 0 {
         let mut z2 = Dense::zeros(n, r2);
         for i in 0..n {
             z2.set(i, i % r2, 1.0);
+        }
+        // Block effects of variance 0.2 in every trait, so that the second term is active.
+        for j in 0..p {
+            for i in 0..n {
+                let v = y.get(i, j) + 0.45 * (((i % r2) * 7919 + j * 104729) as f64).sin();
+                y.set(i, j, v);
+            }
         }
         let d = 20;
         let (mut g1, mut g2) = (Vec::new(), Vec::new());
@@ -38,7 +46,7 @@ fn main() {
     } else {
         (vec![], vec![], Priors::default())
     };
-    let data = ModelData { y: sim.y, x, penalized: vec![false], xf: Dense::zeros(n, 0), xf_map: vec![], z: Some(Dense::identity(n)), kin: Some(kin), z_extra, kin_extra };
+    let data = ModelData { y, x, penalized: vec![false], xf: Dense::zeros(n, 0), xf_map: vec![], z: Some(Dense::identity(n)), kin: Some(kin), z_extra, kin_extra };
     let s0 = Settings { k, nitt: 2, burnin: 1, thin: 1, seed: 1, threads, reorder: true, grid_route: route, ..Settings::default() };
     let t0 = Instant::now();
     run(&data, &priors, &s0, &mut Silent).unwrap();
