@@ -292,10 +292,57 @@ ped_cycle_error <- function(ped, todo, what) {
     i %in% ped_ancestors(ped, i, include_self = FALSE)
   }, TRUE)]
   if (!length(own)) own <- todo
+  path <- ped_cycle_path(ped, own[1L])
   slam_stop(what, " has ", length(own), " individual(s) that are their own ancestor ",
             "(a cycle in the dam/sire links): ",
             paste0("'", utils::head(ped$id[own], 10L), "'", collapse = ", "),
-            if (length(own) > 10L) ", ...", ".")
+            if (length(own) > 10L) ", ...", ".",
+            if (length(path)) paste0(" One cycle, each individual followed by a parent: ",
+                                     ped_path_text(ped, path), "."))
+}
+
+#' A shortest chain of parent links from individual `i` back to itself
+#'
+#' Breadth-first search over parents; returns the indices i, parent, ..., i
+#' (empty when `i` is not its own ancestor).
+#' @noRd
+ped_cycle_path <- function(ped, i) {
+  n <- length(ped$id)
+  child <- rep(NA_integer_, n)     # the individual through which each ancestor was reached
+  frontier <- i
+  while (length(frontier)) {
+    nxt <- integer(0)
+    for (j in frontier) {
+      for (q in c(ped$dam[j], ped$sire[j])) {
+        if (is.na(q)) next
+        if (q == i) {
+          path <- i
+          while (j != i) {
+            path <- c(path, j)
+            j <- child[j]
+          }
+          return(c(i, rev(path[-1L]), i))
+        }
+        if (is.na(child[q])) {
+          child[q] <- j
+          nxt <- c(nxt, q)
+        }
+      }
+    }
+    frontier <- nxt
+  }
+  integer(0)
+}
+
+#' "'a' (dam) 'b' (sire) 'a'": a chain of ids with the role of each link
+#' @noRd
+ped_path_text <- function(ped, path) {
+  role <- vapply(seq_len(length(path) - 1L), function(t) {
+    if (!is.na(ped$dam[path[t]]) && ped$dam[path[t]] == path[t + 1L]) "dam" else "sire"
+  }, "")
+  steps <- paste0("'", ped$id[path[-length(path)]], "' -", role, "-> ")
+  if (length(steps) > 12L) steps <- c(steps[1:6], "... ", utils::tail(steps, 5L))
+  paste0(paste(steps, collapse = ""), "'", ped$id[path[length(path)]], "'")
 }
 
 #' Indices of individuals and all their ancestors (a logical vector)

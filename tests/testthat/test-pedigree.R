@@ -150,9 +150,12 @@ test_that("cycles, own-parent, duplicated and missing ids are clear errors", {
   expect_match(err, "'2'")
   expect_match(err, "'3'")
   expect_false(grepl("'4'", err))
+  # the error shows one cycle link by link
+  expect_match(err, "'1' -dam-> '3' -dam-> '2' -dam-> '1'", fixed = TRUE)
   # an individual given as its own sire
   self <- ped_df(c("a", "b", "c"), c(NA, NA, "a"), c(NA, "b", NA))
   expect_error(pedigree_A(self), "own ancestor.*'b'")
+  expect_error(pedigree_A(self), "'b' -sire-> 'b'", fixed = TRUE)
   expect_error(pedigree_Ainv(self), "own ancestor")
   expect_error(pedigree_inbreeding(self), "own ancestor")
   # duplicated ids
