@@ -32,32 +32,47 @@ impl Sampler {
     }
 
     pub fn sample_trait_h2(&mut self, it: usize) {
+        let e = self.residuals_marginal();
+        let (psi, lp, cur) = (self.psi.clone(), self.log_h2_prior.clone(), self.h2_idx.clone());
+        let (idx, u) = self.draw_grid(&e, &psi, &lp, &cur, Block::TraitH2, it);
+        self.h2_idx = idx;
+        if let (Some(u), Some(x)) = (u, self.extra.as_mut()) {
+            x.u = u;
+            crate::linalg::gemm(&mut x.o, false, &x.zt, false, &x.u, 1.0);
+        }
+    }
+
+    /// Grid points of the columns of `e` (residuals with every random effect integrated out, column
+    /// scales `scale`): with one term each column's grid posterior is evaluated exactly (weighted sums
+    /// of squares in the rotated space); with further terms by [`Self::marginal_grid_step`], which also
+    /// returns the further effects drawn at the new points.
+    fn draw_grid(
+        &mut self,
+        e: &Dense,
+        scale: &[f64],
+        log_prior: &[f64],
+        cur: &[usize],
+        block: Block,
+        it: usize,
+    ) -> (Vec<usize>, Option<Dense>) {
         if self.extra.is_some() {
-            let e = self.residuals_marginal();
-            let (psi, lp, cur) = (self.psi.clone(), self.log_h2_prior.clone(), self.h2_idx.clone());
-            let (idx, u) = self.marginal_grid_step(&e, &psi, &lp, &cur, Block::TraitH2, it);
-            self.h2_idx = idx;
-            if let Some(x) = self.extra.as_mut() {
-                x.u = u;
-                crate::linalg::gemm(&mut x.o, false, &x.zt, false, &x.u, 1.0);
-            }
-            return;
+            let (idx, u) = self.marginal_grid_step(e, scale, log_prior, cur, block, it);
+            return (idx, Some(u));
         }
         if self.w.len() < 2 {
-            return;
+            return (cur.to_vec(), None);
         }
-        let e = self.residuals();
-        let ss = self.weighted_ss(&e);
+        let ss = self.weighted_ss(e);
         let seed = self.settings.seed;
         let this = &*self;
-        let idx: Vec<usize> = (0..self.p)
+        let idx = (0..e.ncol)
             .into_par_iter()
             .map(|j| {
-                let lp = this.grid_logpost(&ss, j, this.psi[j], &this.log_h2_prior);
-                categorical_log(&mut task_rng(seed, Block::TraitH2, j, it), &lp)
+                let lp = this.grid_logpost(&ss, j, scale[j], log_prior);
+                categorical_log(&mut task_rng(seed, block, j, it), &lp)
             })
             .collect();
-        self.h2_idx = idx;
+        (idx, None)
     }
 
     /// Factor residuals `ft - xft B_F - OF` (n x k), given every random effect but the first.
@@ -80,29 +95,14 @@ impl Sampler {
         if self.k == 0 {
             return;
         }
-        if self.extra.is_some() {
-            let e = self.factor_residuals_marginal();
-            let (ones, lp, cur) = (vec![1.0; self.k], self.log_h2f_prior.clone(), self.h2f_idx.clone());
-            let (idx, uf) = self.marginal_grid_step(&e, &ones, &lp, &cur, Block::FactorH2, it);
-            self.h2f_idx = idx;
-            if let Some(x) = self.extra.as_mut() {
-                x.uf = uf;
-                crate::linalg::gemm(&mut x.of, false, &x.zt, false, &x.uf, 1.0);
-            }
-            return;
+        let e = self.factor_residuals_marginal();
+        let (ones, lp, cur) = (vec![1.0; self.k], self.log_h2f_prior.clone(), self.h2f_idx.clone());
+        let (idx, uf) = self.draw_grid(&e, &ones, &lp, &cur, Block::FactorH2, it);
+        self.h2f_idx = idx;
+        if let (Some(uf), Some(x)) = (uf, self.extra.as_mut()) {
+            x.uf = uf;
+            crate::linalg::gemm(&mut x.of, false, &x.zt, false, &x.uf, 1.0);
         }
-        if self.w.len() < 2 {
-            return;
-        }
-        let e = self.factor_residuals();
-        let ss = self.weighted_ss(&e);
-        let seed = self.settings.seed;
-        self.h2f_idx = (0..self.k)
-            .map(|h| {
-                let lp = self.grid_logpost(&ss, h, 1.0, &self.log_h2f_prior);
-                categorical_log(&mut task_rng(seed, Block::FactorH2, h, it), &lp)
-            })
-            .collect();
     }
 }
 
