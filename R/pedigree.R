@@ -246,8 +246,26 @@ ped_prepare <- function(pedigree, what = "`pedigree`") {
   na_added <- rep(NA_integer_, length(added))
   ped <- list(id = all_id,
               dam = c(na_added, match(dam, all_id)),
-              sire = c(na_added, match(sire, all_id)))
+              sire = c(na_added, match(sire, all_id)),
+              rows_hint = ped_parents_look_like_rows(dam, sire))
   ped_order(ped, what)
+}
+
+#' Do the parent columns hold row numbers rather than ids?
+#'
+#' Some exported pedigrees code parents by their row in the file. That reading
+#' is suggested (in the cycle error only) when every known parent is a whole
+#' number smaller than the row of its offspring.
+#' @noRd
+ped_parents_look_like_rows <- function(dam, sire) {
+  r <- seq_along(dam)
+  num <- function(x) suppressWarnings(as.numeric(x))
+  dn <- num(dam)
+  sn <- num(sire)
+  known <- c(!is.na(dam), !is.na(sire))
+  v <- c(dn, sn)[known]
+  length(v) > 0L && !anyNA(v) && all(v == round(v)) &&
+    all(is.na(dn) | dn < r) && all(is.na(sn) | sn < r)
 }
 
 #' Generation numbers and a parents-first processing order (or a cycle error)
@@ -296,9 +314,13 @@ ped_cycle_error <- function(ped, todo, what) {
   slam_stop(what, " has ", length(own), " individual(s) that are their own ancestor ",
             "(a cycle in the dam/sire links): ",
             paste0("'", utils::head(ped$id[own], 10L), "'", collapse = ", "),
-            if (length(own) > 10L) ", ...", ".",
+            if (length(own) > 10L) paste0(" and ", length(own) - 10L, " more"), ".",
             if (length(path)) paste0(" One cycle, each individual followed by a parent: ",
-                                     ped_path_text(ped, path), "."))
+                                     ped_path_text(ped, path), "."),
+            if (isTRUE(ped$rows_hint)) paste0(
+              " Every parent is a number smaller than its offspring's row: if the dam and sire ",
+              "columns hold row numbers of the pedigree rather than ids, replace them by the ids ",
+              "of those rows (e.g. ped$dam <- ped[[1]][ped$dam], and the same for the sire)."))
 }
 
 #' A shortest chain of parent links from individual `i` back to itself

@@ -152,6 +152,19 @@ test_that("cycles, own-parent, duplicated and missing ids are clear errors", {
   expect_false(grepl("'4'", err))
   # the error shows one cycle link by link
   expect_match(err, "'1' -dam-> '3' -dam-> '2' -dam-> '1'", fixed = TRUE)
+  expect_false(grepl("row numbers", err))
+  # parents coded by row number (parent rows before offspring rows): the reading is suggested
+  # (read as ids, '1' would be its own dam; read as rows, 1's dam is row 1, id 3)
+  ids <- c(3, 1, 2)
+  byrow <- ped_df(ids, c(NA, 1, 2), c(NA, NA, 1))
+  err <- tryCatch(pedigree_A(byrow), error = conditionMessage)
+  expect_match(err, "own ancestor")
+  expect_match(err, "row numbers")
+  fixed <- byrow
+  fixed[[2]] <- ids[fixed[[2]]]
+  fixed[[3]] <- ids[fixed[[3]]]
+  # 2 is the offspring of 1 and 3, and 1 of 3: A[2, 1] = (A[1, 1] + A[3, 1]) / 2 = 0.75
+  expect_equal(unname(as.matrix(pedigree_A(fixed))["2", "1"]), 0.75)
   # an individual given as its own sire
   self <- ped_df(c("a", "b", "c"), c(NA, NA, "a"), c(NA, "b", NA))
   expect_error(pedigree_A(self), "own ancestor.*'b'")
