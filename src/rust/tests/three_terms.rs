@@ -171,3 +171,61 @@ fn three_term_grid_routes_target_the_exact_grid_posterior() {
         }
     }
 }
+
+#[test]
+fn stacked_further_effects_match_their_dense_conditional() {
+    use slamglmm::linalg::solve_upper_t;
+    let mut sm = sampler(GridRoute::Full);
+    // All prior mass on one grid point where every term is active.
+    let pr = sm.priors.clone();
+    let g0 = (0..pr.h2_grid.len())
+        .find(|&g| pr.h2_grid[g] == 0.25 && pr.h2_grid_extra[g][0] == 0.25 && pr.h2_grid_extra[g][1] == 0.25)
+        .unwrap();
+    sm.log_h2_prior = (0..pr.h2_grid.len()).map(|g| if g == g0 { 0.0 } else { f64::NEG_INFINITY }).collect();
+    let j = 1;
+    let (r, psi) = (residual(&sm, j), sm.psi[j]);
+    // Dense: u | y ~ N(D Z' V^-1 r, psi (D - D Z' V^-1 Z D)), Z = [Z2 Z3], D = diag(a2 I_4, a3 I_2).
+    let v = vdense(&pr, g0);
+    let mut l = v.data.clone();
+    assert!(cholesky_in_place(&mut l, N));
+    let solve = |b: &[f64]| {
+        let mut x = b.to_vec();
+        solve_lower(&l, N, &mut x);
+        solve_upper_t(&l, N, &mut x);
+        x
+    };
+    let (za, zb) = (z2(), z3());
+    let zcol = |a: usize| -> Vec<f64> { if a < 4 { za.col(a).to_vec() } else { zb.col(a - 4).to_vec() } };
+    let d = [0.25; 6];
+    let vr = solve(&r);
+    let mean: Vec<f64> = (0..6).map(|a| d[a] * zcol(a).iter().zip(&vr).map(|(z, v)| z * v).sum::<f64>()).collect();
+    let vz: Vec<Vec<f64>> = (0..6).map(|b| solve(&zcol(b))).collect();
+    let cov = |a: usize, b: usize| {
+        let zvz: f64 = zcol(a).iter().zip(&vz[b]).map(|(z, v)| z * v).sum();
+        psi * (d[a] * (a == b) as u8 as f64 - d[a] * d[b] * zvz)
+    };
+    let reps = 40_000;
+    let (mut s1, mut s2, mut s45) = ([0.0; 6], [0.0; 6], 0.0);
+    for it in 0..reps {
+        sm.sample_trait_h2(it);
+        let u = sm.extra.as_ref().unwrap().u.col(j).to_vec();
+        assert_eq!(u.len(), 6);
+        for a in 0..6 {
+            s1[a] += u[a];
+            s2[a] += u[a] * u[a];
+        }
+        s45 += u[0] * u[4];
+    }
+    let nr = reps as f64;
+    for a in 0..6 {
+        let m = s1[a] / nr;
+        let var = s2[a] / nr - m * m;
+        assert!((m - mean[a]).abs() < 5.0 * (cov(a, a) / nr).sqrt(), "level {a}: {m} vs {}", mean[a]);
+        assert!((var / cov(a, a) - 1.0).abs() < 0.04, "level {a}: var {var} vs {}", cov(a, a));
+    }
+    // A covariance across the two further terms (they are correlated given y).
+    let c04 = s45 / nr - (s1[0] / nr) * (s1[4] / nr);
+    let sd = (cov(0, 0) * cov(4, 4)).sqrt();
+    assert!(cov(0, 4).abs() > 0.1 * sd, "the cross-term covariance is too small to test");
+    assert!((c04 - cov(0, 4)).abs() < 0.04 * sd, "cov(u0, u4): {c04} vs {}", cov(0, 4));
+}
