@@ -204,7 +204,7 @@ as_double_matrix <- function(x) {
 #' @noRd
 slam_standardize <- function(Y, has_intercept = TRUE) {
   center <- if (has_intercept) colMeans(Y, na.rm = TRUE) else rep(0, ncol(Y))
-  scale <- apply(Y, 2L, stats::sd, na.rm = TRUE)
+  scale <- apply(Y, 2L, function(y) sd_scaled(y[!is.na(y)]))
   names(center) <- names(scale) <- colnames(Y)
   Ys <- sweep(sweep(Y, 2L, center, "-"), 2L, scale, "/")
   list(Y = Ys, center = center, scale = scale)

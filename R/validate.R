@@ -135,12 +135,27 @@ check_response <- function(Y) {
     obs <- y[!is.na(y)]
     if (length(obs) == 0L) slam_stop("trait '", traits[j], "' has no observed value (all NA).")
     if (length(obs) < 2L) slam_stop("trait '", traits[j], "' has fewer than 2 observed values.")
-    if (stats::sd(obs) <= 0 || all(obs == obs[1L])) {
+    if (all(obs == obs[1L])) {
       slam_stop("trait '", traits[j], "' is constant over its observed values.")
+    }
+    s <- sd_scaled(obs)
+    if (!(s > 1e-100 && s < 1e100)) {
+      slam_stop("trait '", traits[j], "' has standard deviation ", format(s, digits = 3),
+                ": variances on that scale cannot be represented; rescale the trait ",
+                "(e.g. change its units).")
     }
   }
   storage.mode(Y) <- "double"
   Y
+}
+
+#' Standard deviation computed on x / max|x|, so that it neither under- nor
+#' overflows for very small or very large values
+#' @noRd
+sd_scaled <- function(x) {
+  m <- max(abs(x))
+  if (m == 0) return(0)
+  stats::sd(x / m) * m
 }
 
 #' Check that no variable of a model frame has missing values

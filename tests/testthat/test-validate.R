@@ -79,6 +79,14 @@ test_that("response problems are errors naming the trait", {
   d <- mock_data()
   d$y1 <- 3
   expect_error(build(data = d), "trait 'y1' is constant")
+  # tiny and huge scales: not taken for constant; unrepresentable variances are an error
+  d <- mock_data()
+  d$y1 <- d$y1 * 1e-200
+  expect_error(build(data = d), "trait 'y1' has standard deviation .*rescale")
+  d$y1 <- mock_data()$y1 * 1e-30
+  expect_silent(build(data = d))
+  d$y1 <- mock_data()$y1 * 1e150
+  expect_error(build(data = d), "trait 'y1' has standard deviation .*rescale")
   d <- mock_data()
   d$y1[-1] <- NA
   expect_error(build(data = d), "trait 'y1' has fewer than 2 observed values")
