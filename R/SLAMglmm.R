@@ -115,8 +115,11 @@
 #'   `~ sex + (1 | animal)`. The factors never have an intercept; their
 #'   random-effect terms must be terms of `formula`.
 #' @param n_factors Number of latent factors `k` (a whole number >= 0); with
-#'   `adapt = TRUE` the starting number. `n_factors = 0` fits independent
-#'   univariate mixed models, one per trait (no adaptation).
+#'   `adapt = TRUE` the starting number. `NULL` (default) starts with
+#'   `min(10, p)` factors for `p` traits (with one random-effect term, `p`
+#'   factors already give every pair of trait covariance matrices).
+#'   `n_factors = 0` fits independent univariate mixed models, one per trait
+#'   (no adaptation).
 #' @param prior The prior: the result of [slam_prior()] or a list with the same
 #'   structure (`list(R = list(V = 1, nu = 3), h2 = list(divisions = 20), ...)`),
 #'   elements left out taking their defaults.
@@ -235,7 +238,7 @@
 #' h2(fit2)
 #' @export
 SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NULL,
-                     n_factors = 10, prior = slam_prior(), nitt = 6000, burnin = 1000,
+                     n_factors = NULL, prior = slam_prior(), nitt = 6000, burnin = 1000,
                      thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
                      memory_mb = 1024, adapt = TRUE, max_factors = NULL, adapt_epsilon = 0.15) {
   call <- match.call()

@@ -13,12 +13,12 @@
 #'   `info` (what [slam_assemble_fit()] needs).
 #' @noRd
 slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formula = NULL,
-                             n_factors = 10, prior = slam_prior(), nitt = 6000, burnin = 1000,
+                             n_factors = NULL, prior = slam_prior(), nitt = 6000, burnin = 1000,
                              thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
                              memory_mb = 1024, adapt = TRUE, max_factors = NULL,
                              adapt_epsilon = 0.15) {
   # scalar arguments first: cheap, and before any work on the data
-  k <- check_n_factors(n_factors)
+  k <- if (is.null(n_factors)) NULL else check_n_factors(n_factors)
   mcmc <- check_mcmc(nitt, burnin, thin)
   threads <- check_threads(threads)
   verbose <- check_flag(verbose, "verbose")
@@ -32,6 +32,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
                                relmat = relmat)
   std <- slam_standardize(parsed$Y, has_intercept = "(Intercept)" %in% colnames(parsed$X))
   p <- ncol(parsed$Y)
+  if (is.null(k)) k <- as.integer(min(10L, p))
   k_max <- check_max_factors(max_factors, k, p)
   # n_factors = 0 asks for independent univariate models: nothing to adapt
   adapt_on <- adapt && k > 0L

@@ -100,6 +100,12 @@ slam_prior <- function(R = list(V = 1, nu = 3),
   Lambda <- prior_fill(Lambda, "Lambda", list(nu = 3, a1 = 2.1, a2 = 3.1, delta_min = 1))
   B <- prior_fill(B, "B", list(shape = 2, scale = 1))
 
+  if (is.matrix(R$V) && length(R$V) > 1L) {
+    slam_stop("`prior$R$V` must be a single number, not a matrix: it is the scale of the ",
+              "inverse-gamma prior of every trait's residual variance on the standardised ",
+              "scale; the covariances among traits come from the factors, so there is no ",
+              "MCMCglmm-style V matrix.")
+  }
   R$V <- check_number(R$V, "prior$R$V", lower = 0, strict = TRUE)
   R$nu <- check_number(R$nu, "prior$R$nu", lower = 0, strict = TRUE)
 

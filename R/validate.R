@@ -45,6 +45,9 @@ check_number <- function(x, name, lower = -Inf, strict = FALSE, whole = FALSE) {
   if (!strict && !(x >= lower)) {
     slam_stop("`", name, "` must be >= ", format(lower), " (got ", format(x), ").")
   }
+  if (whole && x > .Machine$integer.max) {
+    slam_stop("`", name, "` must be at most ", .Machine$integer.max, " (got ", format(x), ").")
+  }
   if (whole) as.integer(round(x)) else as.double(x)
 }
 

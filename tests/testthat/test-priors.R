@@ -82,3 +82,8 @@ test_that("print.slam_prior prints every element", {
   expect_true(any(grepl("grid of 20", out)))
   expect_true(any(grepl("MGPS", out)))
 })
+
+test_that("an MCMCglmm-style V matrix for R is a clear error", {
+  expect_error(slam_prior(R = list(V = diag(2), nu = 0.002)), "`prior\\$R\\$V` must be a single number, not a matrix")
+  expect_error(slam_prior(R = list(V = c(1, 2))), "`prior\\$R\\$V` must be a single finite number")
+})

@@ -205,6 +205,10 @@ test_that("grid route, memory and adaptation arguments are checked and reported"
   expect_identical(bi(n_factors = 3, max_factors = 9, verbose = FALSE)$input$k_max, 9L)
   expect_identical(bi(n_factors = 3, adapt = FALSE, verbose = FALSE)$input$k_max, 3L)
   expect_false(bi(n_factors = 3, adapt = FALSE, verbose = FALSE)$input$adapt)
+  # default start: min(10, p) factors
+  expect_identical(bi(verbose = FALSE)$input$k, 2L)
+  expect_identical(bi(verbose = FALSE)$input$k_max, 2L)
+  expect_identical(bi(n_factors = 4, verbose = FALSE)$input$k, 4L)
   expect_identical(check_max_factors(NULL, 10L, 100L), 20L)
   expect_identical(check_max_factors(NULL, 2L, 100L), 7L)
   expect_identical(check_max_factors(NULL, 2L, 4L), 4L)

@@ -21,6 +21,7 @@ test_that("scalar arguments are checked with errors naming them", {
   expect_error(build(nitt = 5, burnin = 10), "`nitt`.*`burnin`")
   expect_error(build(burnin = -1), "`burnin` must be >= 0")
   expect_error(build(nitt = "a"), "`nitt` must be a single whole number")
+  expect_error(build(nitt = 1e12, burnin = 10, thin = 1e11), "`nitt` must be at most 2147483647")
   expect_error(build(thin = 0), "`thin` must be >= 1")
   expect_error(build(thin = 2.5), "`thin`")
   expect_error(build(nitt = 20, burnin = 10, thin = 11), "no draw would be saved")
