@@ -110,6 +110,10 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
                                    term_names),
     data_scale = list(center = std$center, scale = std$scale),
     Y = parsed$Y,
+    X = parsed$X,
+    row_levels = stats::setNames(lapply(parsed$terms, function(t) {
+      as.integer(as.vector(t$Z %*% seq_len(ncol(t$Z))))
+    }), term_names),
     n_factors = as.integer(k),
     prior = prior,
     mcmc = list(nitt = mcmc$nitt, burnin = mcmc$burnin, thin = mcmc$thin,
@@ -313,6 +317,8 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
     F_mean = F_mean,
     H_mean = H_mean,
     Y = info$Y,
+    X = info$X,
+    row_levels = info$row_levels,
     n_factors = k,
     prior = info$prior,
     mcmc = list(nitt = info$mcmc$nitt, burnin = info$mcmc$burnin, thin = info$mcmc$thin,

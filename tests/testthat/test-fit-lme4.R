@@ -54,6 +54,27 @@ test_that("p = 1, n_factors = 0: variance components and fixed effects match lme
   u_fit <- fit$U_mean$g[rownames(re), "y"]
   expect_gt(stats::cor(u_fit, re[, 1]), 0.98)
   expect_lt(abs(stats::sd(u_fit) / stats::sd(re[, 1]) - 1), 0.05)
+
+  # the stats generics against lme4's: conditional residuals, residual sd,
+  # covariance and intervals of the fixed effects
+  r <- residuals(fit)
+  expect_identical(dim(r), c(nrow(d), 1L))
+  expect_gt(stats::cor(r[, 1], stats::residuals(ref)), 0.99)
+  expect_lt(abs(stats::sd(r[, 1]) / stats::sd(stats::residuals(ref)) - 1), 0.03)
+  expect_lt(abs(sigma(fit)[["y"]] / stats::sigma(ref) - 1), 0.03)
+  V <- vcov(fit)
+  expect_identical(rownames(V), c("y:(Intercept)", "y:x"))
+  # posterior sds against REML standard errors (Monte-Carlo error of an sd
+  # from 1500 autocorrelated draws is a few %)
+  expect_lt(max(abs(sqrt(diag(V)) / b_se - 1)), 0.15)
+  ci <- confint(fit)
+  expect_identical(dim(ci), c(2L, 2L))
+  expect_true(all(ci[, 1] < b & b < ci[, 2]))
+  ci_ref <- cbind(b_ref - 1.96 * b_se, b_ref + 1.96 * b_se)
+  expect_lt(max(abs(ci - ci_ref) / b_se), 0.4)
+  expect_identical(rownames(confint(fit, "y:x", level = 0.9)), "y:x")
+  expect_error(confint(fit, "x"), "`parm` has unknown name")
+  expect_error(confint(fit, level = 2), "`level` must be")
 })
 
 test_that("a large data scale (sd 60, mean 1000) also agrees with lme4", {
