@@ -179,6 +179,9 @@
 #'   \item{`H_mean`}{n x p posterior means of the latent traits (fitted
 #'     values and imputed missing values), data scale.}
 #'   \item{`Y`}{the response (n x p, with its NA).}
+#'   \item{`X`}{the fixed-effect design matrix of the traits (n x b).}
+#'   \item{`row_levels`}{per random-effect term, the index (into `levels`) of
+#'     each row's level.}
 #'   \item{`n_factors`}{the number of factors `k` of the saved draws.}
 #'   \item{`prior`}{the `slam_prior` used, with `h2_grid` the grid actually
 #'     used (just 0 when there is no random-effect term; a G x M matrix with M

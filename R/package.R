@@ -16,6 +16,7 @@
 #' @useDynLib SLAMglmm, .registration = TRUE
 #' @importFrom lme4 findbars nobars subbars mkReTrms
 #' @importFrom stats model.frame model.matrix terms sd na.pass setNames as.formula
+#' @importFrom stats sigma vcov confint residuals coef fitted predict formula
 #' @importFrom utils head
 #' @importFrom methods is
 #' @importClassesFrom Matrix Matrix

@@ -5,7 +5,7 @@
 
 fit_fields <- c("call", "formula", "factor_formula", "traits", "n", "fixed", "fixed_F",
                 "terms", "factor_terms", "levels", "relmat_given", "data_scale", "draws", "U_mean", "F_mean",
-                "H_mean", "Y", "n_factors", "prior", "mcmc")
+                "H_mean", "Y", "X", "row_levels", "n_factors", "prior", "mcmc")
 draw_fields <- c("Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta")
 
 mock_fit <- function(formula, data, ..., n_saved = NULL, interrupted = FALSE) {
@@ -30,6 +30,9 @@ test_that("the fit object has exactly the documented fields and shapes", {
   expect_identical(fit$terms, "animal")
   expect_identical(fit$levels, list(animal = c("extra", rev(d$animal))))
   expect_identical(fit$relmat_given, c(animal = TRUE))
+  expect_identical(dim(fit$X), c(60L, 3L))
+  # each row's level: the data's animal ids, looked up in the term's levels
+  expect_identical(fit$levels$animal[fit$row_levels$animal], as.character(d$animal))
   expect_identical(fit$n_factors, 2L)
   nT <- 5L
   dr <- fit$draws
