@@ -16,15 +16,7 @@ const N: usize = 8;
 const SEED_BASE: u64 = 20_000;
 
 fn k1() -> Dense {
-    let mut k = Dense::identity(N);
-    for i in 0..N {
-        for j in 0..N {
-            if i != j && i / 4 == j / 4 {
-                k.set(i, j, 0.5);
-            }
-        }
-    }
-    k
+    block_kinship(N, 4, 0.5)
 }
 
 /// Second term: 3 groups (iid), rows 0-2, 3-5, 6-7.
@@ -87,15 +79,6 @@ fn vdense(pr: &Priors, g: usize) -> Dense {
     v
 }
 
-fn logdens(v: &Dense, scale: f64, r: &[f64]) -> f64 {
-    let n = v.nrow;
-    let mut l: Vec<f64> = v.data.iter().map(|x| x * scale).collect();
-    assert!(cholesky_in_place(&mut l, n));
-    let mut x = r.to_vec();
-    solve_lower(&l, n, &mut x);
-    -0.5 * (2.0 * (0..n).map(|i| l[i * n + i].ln()).sum::<f64>() + x.iter().map(|v| v * v).sum::<f64>())
-}
-
 fn sampler(route: GridRoute) -> Sampler {
     let s = Settings { k: 0, nitt: 10, burnin: 0, thin: 1, seed: 5, threads: 2, reorder: false, grid_route: route, cache_mb: 64, ..Settings::default() };
     let mut sm = Sampler::new(&data(y2()), &priors(5), &s).unwrap();
@@ -110,7 +93,7 @@ fn exact_grid(sm: &Sampler, j: usize) -> Vec<f64> {
     let y = y2();
     let r: Vec<f64> = (0..N).map(|i| y.get(i, j) - sm.bmat.get(0, j)).collect();
     let lp: Vec<f64> =
-        (0..pr.h2_grid.len()).map(|g| pr.h2_prior[g].ln() + logdens(&vdense(pr, g), sm.psi[j], &r)).collect();
+        (0..pr.h2_grid.len()).map(|g| pr.h2_prior[g].ln() + mvn_logdens(&vdense(pr, g), sm.psi[j], &r)).collect();
     let m = lp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let tot: f64 = lp.iter().map(|l| (l - m).exp()).sum();
     lp.iter().map(|l| (l - m).exp() / tot).collect()
@@ -130,7 +113,7 @@ fn marginal_likelihood_matches_dense_density() {
         let r: Vec<f64> = (0..N).map(|i| y.get(i, j) - sm.bmat.get(0, j)).collect();
         let psi = sm.psi[j];
         for g in 0..ng {
-            let dense = logdens(&vdense(&sm.priors, g), psi, &r);
+            let dense = mvn_logdens(&vdense(&sm.priors, g), psi, &r);
             let ours = x.loglik(g, &sm.w[g], sm.logdet[g], e.col(j), psi) - 0.5 * N as f64 * psi.ln();
             assert!((dense - ours).abs() < 1e-8, "trait {j} grid {g}: {dense} vs {ours}");
         }

@@ -14,15 +14,7 @@ const N: usize = 9;
 
 /// Rotated term: a kinship with blocks of three related individuals.
 fn k1() -> Dense {
-    let mut k = Dense::identity(N);
-    for i in 0..N {
-        for j in 0..N {
-            if i != j && i / 3 == j / 3 {
-                k.set(i, j, 0.4);
-            }
-        }
-    }
-    k
+    block_kinship(N, 3, 0.4)
 }
 
 /// Further terms: `z2` has 4 iid groups (rows 0-1, 2-3, 4-5, 6-8), `z3` 2 iid groups crossed with them.
@@ -93,15 +85,6 @@ fn vdense(pr: &Priors, g: usize) -> Dense {
     v
 }
 
-fn logdens(v: &Dense, scale: f64, r: &[f64]) -> f64 {
-    let n = v.nrow;
-    let mut l: Vec<f64> = v.data.iter().map(|x| x * scale).collect();
-    assert!(cholesky_in_place(&mut l, n));
-    let mut x = r.to_vec();
-    solve_lower(&l, n, &mut x);
-    -0.5 * (2.0 * (0..n).map(|i| l[i * n + i].ln()).sum::<f64>() + x.iter().map(|v| v * v).sum::<f64>())
-}
-
 fn sampler(route: GridRoute) -> Sampler {
     let s = Settings { k: 0, nitt: 10, burnin: 0, thin: 1, seed: 9, threads: 2, reorder: false, grid_route: route, cache_mb: 64, ..Settings::default() };
     let mut sm = Sampler::new(&data(), &priors(4), &s).unwrap();
@@ -128,7 +111,7 @@ fn three_term_likelihood_matches_dense_density() {
     for j in 0..2 {
         let (r, psi) = (residual(&sm, j), sm.psi[j]);
         for g in 0..ng {
-            let dense = logdens(&vdense(&sm.priors, g), psi, &r);
+            let dense = mvn_logdens(&vdense(&sm.priors, g), psi, &r);
             let ours = x.loglik(g, &sm.w[g], sm.logdet[g], e.col(j), psi) - 0.5 * N as f64 * psi.ln();
             assert!((dense - ours).abs() < 1e-8, "trait {j} grid {g}: {dense} vs {ours}");
         }
@@ -143,7 +126,7 @@ fn three_term_grid_routes_target_the_exact_grid_posterior() {
         .map(|j| {
             let r = residual(&sm0, j);
             let lp: Vec<f64> = (0..pr.h2_grid.len())
-                .map(|g| pr.h2_prior[g].ln() + logdens(&vdense(pr, g), sm0.psi[j], &r))
+                .map(|g| pr.h2_prior[g].ln() + mvn_logdens(&vdense(pr, g), sm0.psi[j], &r))
                 .collect();
             let m = lp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let tot: f64 = lp.iter().map(|l| (l - m).exp()).sum();

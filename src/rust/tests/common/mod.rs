@@ -1,6 +1,7 @@
 //! Shared helpers of the integration tests.
 #![allow(dead_code)]
 
+use slamglmm::linalg::{cholesky_in_place, solve_lower};
 use slamglmm::simulate::{simulate, Simulated, Truth};
 use slamglmm::{run, Dense, ModelData, Posterior, Priors, Settings, Silent};
 
@@ -55,4 +56,27 @@ pub fn truth_h2_total(t: &Truth) -> Vec<f64> {
 
 pub fn simulate_truth(truth: &Truth, kin: &Dense, seed: u64) -> Simulated {
     simulate(truth, &intercept(kin.nrow), kin, seed)
+}
+
+/// Kinship with blocks of `block` consecutive related individuals (off-diagonal `r` within a block).
+pub fn block_kinship(n: usize, block: usize, r: f64) -> Dense {
+    let mut k = Dense::identity(n);
+    for i in 0..n {
+        for j in 0..n {
+            if i != j && i / block == j / block {
+                k.set(i, j, r);
+            }
+        }
+    }
+    k
+}
+
+/// Log density of N(0, scale * v) at `r`, without the 2 pi constant (dense Cholesky).
+pub fn mvn_logdens(v: &Dense, scale: f64, r: &[f64]) -> f64 {
+    let n = v.nrow;
+    let mut l: Vec<f64> = v.data.iter().map(|x| x * scale).collect();
+    assert!(cholesky_in_place(&mut l, n));
+    let mut x = r.to_vec();
+    solve_lower(&l, n, &mut x);
+    -0.5 * (2.0 * (0..n).map(|i| l[i * n + i].ln()).sum::<f64>() + x.iter().map(|v| v * v).sum::<f64>())
 }
