@@ -128,30 +128,13 @@ fn three_term_grid_routes_target_the_exact_grid_posterior() {
             let lp: Vec<f64> = (0..pr.h2_grid.len())
                 .map(|g| pr.h2_prior[g].ln() + mvn_logdens(&vdense(pr, g), sm0.psi[j], &r))
                 .collect();
-            let m = lp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let tot: f64 = lp.iter().map(|l| (l - m).exp()).sum();
-            lp.iter().map(|l| (l - m).exp() / tot).collect()
+            normalize_log(&lp)
         })
         .collect();
     let reps = 60_000;
     for (route, inflation) in [(GridRoute::Full, 1.0), (GridRoute::Metropolis, 4.0)] {
-        let mut sm = sampler(route);
-        let ng = sm.priors.h2_grid.len();
-        let mut freq = vec![vec![0.0; ng]; 2];
-        for it in 0..reps {
-            sm.sample_trait_h2(it);
-            for j in 0..2 {
-                freq[j][sm.h2_idx[j]] += 1.0 / reps as f64;
-            }
-        }
-        for j in 0..2 {
-            for g in 0..ng {
-                let p = exact[j][g];
-                // Metropolis draws are autocorrelated: a wider, still Monte-Carlo-based band.
-                let se = inflation * (p * (1.0 - p) / reps as f64).sqrt();
-                assert!((freq[j][g] - p).abs() < 5.0 * se + 2e-4, "{route:?} trait {j} grid {g}: {} vs {p}", freq[j][g]);
-            }
-        }
+        let freq = trait_grid_frequencies(&mut sampler(route), reps);
+        assert_frequencies(&freq, &exact, reps, inflation, &format!("{route:?}"));
     }
 }
 

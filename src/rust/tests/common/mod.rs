@@ -80,3 +80,34 @@ pub fn mvn_logdens(v: &Dense, scale: f64, r: &[f64]) -> f64 {
     solve_lower(&l, n, &mut x);
     -0.5 * (2.0 * (0..n).map(|i| l[i * n + i].ln()).sum::<f64>() + x.iter().map(|v| v * v).sum::<f64>())
 }
+
+/// Probabilities from log weights.
+pub fn normalize_log(lp: &[f64]) -> Vec<f64> {
+    let m = lp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let tot: f64 = lp.iter().map(|l| (l - m).exp()).sum();
+    lp.iter().map(|l| (l - m).exp() / tot).collect()
+}
+
+/// Frequencies of each trait's grid point over `reps` trait-h2 draws (nothing else moves).
+pub fn trait_grid_frequencies(sm: &mut slamglmm::sampler::Sampler, reps: usize) -> Vec<Vec<f64>> {
+    let (ng, p) = (sm.priors.h2_grid.len(), sm.p);
+    let mut counts = vec![vec![0.0; ng]; p];
+    for it in 0..reps {
+        sm.sample_trait_h2(it);
+        for j in 0..p {
+            counts[j][sm.h2_idx[j]] += 1.0 / reps as f64;
+        }
+    }
+    counts
+}
+
+/// Frequencies against exact probabilities, within 5 binomial standard errors times `inflation`
+/// (above 1 for autocorrelated Metropolis draws: a wider, still Monte-Carlo-based band).
+pub fn assert_frequencies(freq: &[Vec<f64>], exact: &[Vec<f64>], reps: usize, inflation: f64, label: &str) {
+    for (j, (f, e)) in freq.iter().zip(exact).enumerate() {
+        for (g, (&fg, &p)) in f.iter().zip(e).enumerate() {
+            let se = inflation * (p * (1.0 - p) / reps as f64).sqrt();
+            assert!((fg - p).abs() < 5.0 * se + 2e-4, "{label} trait {j} grid {g}: {fg} vs {p}");
+        }
+    }
+}
