@@ -95,6 +95,14 @@ fn inverse_logdet(k: &Dense) -> Result<(Dense, f64)> {
 }
 
 impl Extra {
+    /// Stores newly drawn effects of the traits (`factors = false`) or of the factors, and their
+    /// offsets `zt u` in the rotated space.
+    pub fn set_effects(&mut self, factors: bool, u: Dense) {
+        let (slot, offset) = if factors { (&mut self.uf, &mut self.of) } else { (&mut self.u, &mut self.o) };
+        *slot = u;
+        crate::linalg::gemm(offset, false, &self.zt, false, slot, 1.0);
+    }
+
     pub fn new(z_extra: &[Dense], kin_extra: &[Option<Dense>], rot: &Rotation, p: usize, k: usize, budget_mb: usize) -> Result<Self> {
         let mut terms = Vec::with_capacity(z_extra.len());
         let mut offset = 0;

@@ -37,8 +37,7 @@ impl Sampler {
         let (idx, u) = self.draw_grid(&e, &psi, &lp, &cur, Block::TraitH2, it);
         self.h2_idx = idx;
         if let (Some(u), Some(x)) = (u, self.extra.as_mut()) {
-            x.u = u;
-            crate::linalg::gemm(&mut x.o, false, &x.zt, false, &x.u, 1.0);
+            x.set_effects(false, u);
         }
     }
 
@@ -100,8 +99,7 @@ impl Sampler {
         let (idx, uf) = self.draw_grid(&e, &ones, &lp, &cur, Block::FactorH2, it);
         self.h2f_idx = idx;
         if let (Some(uf), Some(x)) = (uf, self.extra.as_mut()) {
-            x.uf = uf;
-            crate::linalg::gemm(&mut x.of, false, &x.zt, false, &x.uf, 1.0);
+            x.set_effects(true, uf);
         }
     }
 }
