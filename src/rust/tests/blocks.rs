@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::normalize_log;
 use slamglmm::linalg::{cholesky_in_place, solve_lower, solve_upper_t, Dense};
 use slamglmm::sampler::Sampler;
 use slamglmm::{ModelData, Priors, Settings};
@@ -113,6 +114,17 @@ fn f_orig(sm: &Sampler) -> Dense {
     sm.rot.unrotate(&sm.ft)
 }
 
+/// Residual of trait j in the original space: `y_j - X b_j - F lambda_j`.
+fn dense_residual(sm: &Sampler, d: &ModelData, f: &Dense, j: usize) -> Vec<f64> {
+    (0..N)
+        .map(|i| {
+            d.y.get(i, j)
+                - (0..2).map(|l| d.x.get(i, l) * sm.bmat.get(l, j)).sum::<f64>()
+                - (0..K).map(|h| f.get(i, h) * sm.lambda.get(j, h)).sum::<f64>()
+        })
+        .collect()
+}
+
 /// Rotated grid likelihood equals the dense multivariate normal density up to a constant in h2.
 #[test]
 fn rotated_likelihood_matches_dense_density() {
@@ -123,13 +135,7 @@ fn rotated_likelihood_matches_dense_density() {
     let j = 1;
     let psi = sm.psi[j];
     // Dense residual in the original space.
-    let r: Vec<f64> = (0..N)
-        .map(|i| {
-            d.y.get(i, j)
-                - (0..2).map(|l| d.x.get(i, l) * sm.bmat.get(l, j)).sum::<f64>()
-                - (0..K).map(|h| f.get(i, h) * sm.lambda.get(j, h)).sum::<f64>()
-        })
-        .collect();
+    let r = dense_residual(&sm, &d, &f, j);
     for (g, &h2) in sm.priors.h2_grid.iter().enumerate() {
         let mut v = vmat(h2);
         v.data.iter_mut().for_each(|x| *x *= psi);
@@ -157,13 +163,7 @@ fn trait_h2_block_matches_exact_grid_posterior() {
         }
     }
     for j in 0..P {
-        let r: Vec<f64> = (0..N)
-            .map(|i| {
-                d.y.get(i, j)
-                    - (0..2).map(|l| d.x.get(i, l) * sm.bmat.get(l, j)).sum::<f64>()
-                    - (0..K).map(|h| f.get(i, h) * sm.lambda.get(j, h)).sum::<f64>()
-            })
-            .collect();
+        let r = dense_residual(&sm, &d, &f, j);
         let lp: Vec<f64> = sm
             .priors
             .h2_grid
@@ -176,10 +176,9 @@ fn trait_h2_block_matches_exact_grid_posterior() {
                 sm.priors.h2_prior[g].ln() - 0.5 * (logdet + quad(&vi, &r, &r))
             })
             .collect();
-        let m = lp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let tot: f64 = lp.iter().map(|l| (l - m).exp()).sum();
+        let probs = normalize_log(&lp);
         for g in 0..4 {
-            let pr = (lp[g] - m).exp() / tot;
+            let pr = probs[g];
             let freq = counts[j][g] as f64 / reps as f64;
             let se = (pr * (1.0 - pr) / reps as f64).sqrt();
             assert!((freq - pr).abs() < 5.0 * se + 1e-4, "trait {j} grid {g}: {freq} vs {pr}");

@@ -8,7 +8,7 @@ use slamglmm::linalg::Dense;
 use slamglmm::rng::{gamma_rate, inv_gamma, normal, task_rng, uniform, Block};
 use slamglmm::sampler::Sampler;
 use slamglmm::simulate::{half_sib_kinship, simulate, Truth};
-use slamglmm::{ModelData, Priors, Settings};
+use slamglmm::{Priors, Settings};
 
 /// Chi-square statistic of ranks (0..=t) in `bins` equal bins.
 fn chi_square(ranks: &[usize], t: usize, bins: usize) -> f64 {
@@ -133,17 +133,7 @@ fn imputation_targets_the_exact_conditional() {
     for &i in &miss {
         yd.set(i, 0, f64::NAN);
     }
-    let data = ModelData {
-        y: yd.clone(),
-        x: intercept(n),
-        penalized: vec![false],
-        xf: Dense::zeros(n, 0),
-        xf_map: vec![],
-        z: Some(Dense::identity(n)),
-        kin: Some(kin.clone()),
-        z_extra: vec![],
-        kin_extra: vec![],
-    };
+    let data = kinship_data(yd.clone(), intercept(n), vec![false], &kin);
     let pr = Priors { h2_grid: vec![0.0, 0.5], h2_prior: vec![0.5; 2], h2f_prior: vec![0.5; 2], ..Priors::default() };
     let s = Settings { k: 0, nitt: 10, burnin: 0, thin: 1, seed: 8, threads: 1, reorder: false, ..Settings::default() };
     let mut sm = Sampler::new(&data, &pr, &s).unwrap();

@@ -48,17 +48,8 @@ fn priors(d: usize) -> Priors {
 }
 
 fn data(y: Dense) -> ModelData {
-    ModelData {
-        x: intercept(y.nrow),
-        penalized: vec![false],
-        xf: Dense::zeros(y.nrow, 0),
-        xf_map: vec![],
-        z: Some(Dense::identity(N)),
-        kin: Some(k1()),
-        z_extra: vec![z2()],
-        kin_extra: vec![None],
-        y,
-    }
+    let x = intercept(y.nrow);
+    ModelData { z_extra: vec![z2()], kin_extra: vec![None], ..kinship_data(y, x, vec![false], &k1()) }
 }
 
 fn y2() -> Dense {

@@ -57,17 +57,8 @@ fn y2() -> Dense {
 
 fn data() -> ModelData {
     let y = y2();
-    ModelData {
-        x: intercept(y.nrow),
-        penalized: vec![false],
-        xf: Dense::zeros(y.nrow, 0),
-        xf_map: vec![],
-        z: Some(Dense::identity(N)),
-        kin: Some(k1()),
-        z_extra: vec![z2(), z3()],
-        kin_extra: vec![None, None],
-        y,
-    }
+    let x = intercept(y.nrow);
+    ModelData { z_extra: vec![z2(), z3()], kin_extra: vec![None, None], ..kinship_data(y, x, vec![false], &k1()) }
 }
 
 /// Dense covariance of one trait (without psi) at grid point g: a1 K + a2 Z2 Z2' + a3 Z3 Z3' + e I.

@@ -9,13 +9,14 @@ pub fn intercept(n: usize) -> Dense {
     Dense::from_vec(n, 1, vec![1.0; n]).unwrap()
 }
 
-/// Data for a model with Z = I, the given kinship and an intercept-only X.
-pub fn model_data(sim: &Simulated, kin: &Dense) -> ModelData {
-    let n = sim.y.nrow;
+/// Data for a model with Z = I, the given kinship and fixed effects `x` (no factor covariates, no
+/// further random-effect terms).
+pub fn kinship_data(y: Dense, x: Dense, penalized: Vec<bool>, kin: &Dense) -> ModelData {
+    let n = y.nrow;
     ModelData {
-        y: sim.y.clone(),
-        x: sim.x.clone(),
-        penalized: (0..sim.x.ncol).map(|l| l > 0).collect(),
+        y,
+        x,
+        penalized,
         xf: Dense::zeros(n, 0),
         xf_map: vec![],
         z: Some(Dense::identity(n)),
@@ -23,6 +24,11 @@ pub fn model_data(sim: &Simulated, kin: &Dense) -> ModelData {
         z_extra: vec![],
         kin_extra: vec![],
     }
+}
+
+/// Data of a simulation with Z = I and the given kinship; every covariate but the intercept penalised.
+pub fn model_data(sim: &Simulated, kin: &Dense) -> ModelData {
+    kinship_data(sim.y.clone(), sim.x.clone(), (0..sim.x.ncol).map(|l| l > 0).collect(), kin)
 }
 
 pub fn settings(k: usize, nitt: usize, burnin: usize, thin: usize, seed: u64, threads: usize) -> Settings {
