@@ -21,11 +21,7 @@ fn k1() -> Dense {
 
 /// Second term: 3 groups (iid), rows 0-2, 3-5, 6-7.
 fn z2() -> Dense {
-    let mut z = Dense::zeros(N, 3);
-    for i in 0..N {
-        z.set(i, (i / 3).min(2), 1.0);
-    }
-    z
+    group_design(N, 3, |i| (i / 3).min(2))
 }
 
 /// Simplex grid over two terms with `d` divisions (residual share > 0).

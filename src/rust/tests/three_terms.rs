@@ -19,19 +19,11 @@ fn k1() -> Dense {
 
 /// Further terms: `z2` has 4 iid groups (rows 0-1, 2-3, 4-5, 6-8), `z3` 2 iid groups crossed with them.
 fn z2() -> Dense {
-    let mut z = Dense::zeros(N, 4);
-    for i in 0..N {
-        z.set(i, (i / 2).min(3), 1.0);
-    }
-    z
+    group_design(N, 4, |i| (i / 2).min(3))
 }
 
 fn z3() -> Dense {
-    let mut z = Dense::zeros(N, 2);
-    for i in 0..N {
-        z.set(i, i % 2, 1.0);
-    }
-    z
+    group_design(N, 2, |i| i % 2)
 }
 
 /// Simplex grid over three terms with `d` divisions (residual share > 0): choose(d + 2, 3) points.

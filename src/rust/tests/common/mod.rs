@@ -117,3 +117,12 @@ pub fn assert_frequencies(freq: &[Vec<f64>], exact: &[Vec<f64>], reps: usize, in
         }
     }
 }
+
+/// Design of an iid grouping factor: row i in group `group_of(i)` of `levels`.
+pub fn group_design(n: usize, levels: usize, group_of: impl Fn(usize) -> usize) -> Dense {
+    let mut z = Dense::zeros(n, levels);
+    for i in 0..n {
+        z.set(i, group_of(i), 1.0);
+    }
+    z
+}
