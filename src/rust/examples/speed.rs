@@ -1,19 +1,28 @@
-//! Times the core at a named size: `cargo run --release --example speed -- n p k threads iters`.
+//! Times the core at a named size:
+//! `cargo run --release --example speed -- n p k threads iters [r2 [route [family]]]`.
+//! `r2`: levels of a second, iid random effect (0: none); `route`: 1 full grid, 2 Metropolis (default
+//! auto); `family`: 0 Gaussian (default), 1 probit, 2 negative binomial, 3 Poisson-lognormal (every trait).
 use std::time::Instant;
 
+use rand_distr::{Distribution, Poisson};
+use slamglmm::model::GridRoute;
 use slamglmm::simulate::{genomic_kinship, simulate, Truth};
-use slamglmm::{run, Dense, ModelData, Priors, Settings, Silent};
+use slamglmm::{run, Dense, Family, Grid, ModelData, Priors, Settings, Silent, Term};
 
 fn main() {
     let a: Vec<usize> = std::env::args().skip(1).map(|s| s.parse().expect("numbers")).collect();
     let (n, p, k, threads, iters) = (a[0], a[1], a[2], a[3], a[4]);
-    // Optional sixth argument: levels of a second, iid random effect (0: none).
     let r2 = a.get(5).copied().unwrap_or(0);
-    // Optional seventh argument: 1 forces the full-grid route, 2 the Metropolis route (default: auto).
     let route = match a.get(6).copied().unwrap_or(0) {
-        1 => slamglmm::model::GridRoute::Full,
-        2 => slamglmm::model::GridRoute::Metropolis,
-        _ => slamglmm::model::GridRoute::Auto,
+        1 => GridRoute::Full,
+        2 => GridRoute::Metropolis,
+        _ => GridRoute::Auto,
+    };
+    let family = match a.get(7).copied().unwrap_or(0) {
+        1 => Family::Probit,
+        2 => Family::NegBin,
+        3 => Family::Poisson,
+        _ => Family::Gaussian,
     };
     let kin = genomic_kinship(n, 2 * n, 1);
     let lambda = Dense::from_vec(p, k, (0..p * k).map(|i| if i % 7 == 0 { ((i as f64) * 0.3).sin() } else { 0.0 }).collect()).unwrap();
@@ -21,7 +30,8 @@ fn main() {
     let x = Dense::from_vec(n, 1, vec![1.0; n]).unwrap();
     let sim = simulate(&truth, &x, &kin, 2);
     let mut y = sim.y;
-    let (z_extra, kin_extra, priors) = if r2 > 0 {
+    let mut terms = vec![Term { z: Dense::identity(n), kin: Some(kin) }];
+    let priors = if r2 > 0 {
         let mut z2 = Dense::zeros(n, r2);
         for i in 0..n {
             z2.set(i, i % r2, 1.0);
@@ -33,20 +43,22 @@ fn main() {
                 y.set(i, j, v);
             }
         }
-        let d = 20;
-        let (mut g1, mut g2) = (Vec::new(), Vec::new());
-        for i in 0..d {
-            for j in 0..(d - i) {
-                g1.push(i as f64 / d as f64);
-                g2.push(vec![j as f64 / d as f64]);
-            }
-        }
-        let g = g1.len();
-        (vec![z2], vec![None], Priors { h2_grid: g1, h2_grid_extra: g2, h2_prior: vec![1.0; g], h2f_prior: vec![1.0; g], ..Priors::default() })
+        terms.push(Term { z: z2, kin: None });
+        Priors::with_grid(Grid::simplex(2, 20))
     } else {
-        (vec![], vec![], Priors::default())
+        Priors::default()
     };
-    let data = ModelData { y, x, penalized: vec![false], xf: Dense::zeros(n, 0), xf_map: vec![], z: Some(Dense::identity(n)), kin: Some(kin), z_extra, kin_extra };
+    let mut rng = slamglmm::rng::task_rng(5, slamglmm::rng::Block::Hyper, 0, 0);
+    match family {
+        Family::Probit => y.data.iter_mut().for_each(|v| *v = (*v > 0.0) as u8 as f64),
+        Family::NegBin | Family::Poisson => y.data.iter_mut().for_each(|v| {
+            let mu = (2.0 + 0.7 * *v).exp();
+            *v = Poisson::new(mu).map(|d| d.sample(&mut rng)).unwrap_or(0.0);
+        }),
+        _ => {}
+    }
+    let mut data = ModelData::gaussian(y, x, vec![false], Dense::zeros(n, 0), vec![], terms);
+    data.families = vec![family; p];
     let s0 = Settings { k, nitt: 2, burnin: 1, thin: 1, seed: 1, threads, reorder: true, grid_route: route, ..Settings::default() };
     let t0 = Instant::now();
     run(&data, &priors, &s0, &mut Silent).unwrap();
@@ -55,5 +67,9 @@ fn main() {
     let t1 = Instant::now();
     run(&data, &priors, &s, &mut Silent).unwrap();
     let total = t1.elapsed().as_secs_f64();
-    println!("n={n} p={p} k={k} r2={r2} route={route:?} threads={threads}: setup {setup:.2}s, {:.2} ms/iter", (total - setup) / iters as f64 * 1e3);
+    println!(
+        "n={n} p={p} k={k} r2={r2} route={route:?} family={} threads={threads}: setup {setup:.2}s, {:.2} ms/iter",
+        family.name(),
+        (total - setup) / iters as f64 * 1e3
+    );
 }

@@ -1,15 +1,60 @@
 //! The model's inputs: data, priors and run settings, with the checks that keep the sampler safe.
 //!
 //! R validates everything first and says what is wrong in R terms; these checks are the last line of
-//! defence, so that no input reaching Rust can make it panic.
+//! defence, so that no input reaching Rust can make it panic. Defaults live here and nowhere else on the
+//! Rust side ([`Priors::default`], [`Settings::default`]).
 
 use crate::error::{Result, SlamError};
+use crate::grid::Grid;
 use crate::linalg::Dense;
 
-/// Data on the standardised scale.
+/// The observation model of one trait (the link between the data `y_ij` and the latent `h_ij`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// `y = h` (with known precision weights: `y = h + e`, `e ~ N(0, 1/w)`).
+    Gaussian,
+    /// `y = 1(h + o > 0)`; the trait's residual variance is fixed at 1 (liability scale).
+    Probit,
+    /// `y = c` when `g_{c-1} < h + o <= g_c`, classes `1..=classes`, `g_1 = 0`; variance fixed at 1.
+    Ordinal { classes: usize },
+    /// `y ~ NB(mean exp(h + o), size r)` with a per-trait size r.
+    NegBin,
+    /// `y ~ Poisson(exp(h + o))`: with the residual in h, a Poisson-lognormal model.
+    Poisson,
+}
+
+impl Family {
+    /// Families whose latent scale carries no scale of its own: psi_j is fixed at 1.
+    pub fn fixed_variance(&self) -> bool {
+        matches!(self, Family::Probit | Family::Ordinal { .. })
+    }
+
+    /// Short name, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Family::Gaussian => "gaussian",
+            Family::Probit => "probit",
+            Family::Ordinal { .. } => "ordinal",
+            Family::NegBin => "negbin",
+            Family::Poisson => "poisson",
+        }
+    }
+}
+
+/// One random-effect term `(1 | g)`: its design and the covariance among its levels.
+#[derive(Clone, Debug)]
+pub struct Term {
+    /// n x r design.
+    pub z: Dense,
+    /// r x r covariance among levels; None is the identity.
+    pub kin: Option<Dense>,
+}
+
+/// Data on the standardised scale (Gaussian traits centred and scaled by R; other families as counts,
+/// 0/1 or class codes).
 #[derive(Clone, Debug)]
 pub struct ModelData {
-    /// n x p traits; NaN marks a missing entry.
+    /// n x p observations; NaN marks a missing entry.
     pub y: Dense,
     /// n x b trait fixed-effect design.
     pub x: Dense,
@@ -20,42 +65,52 @@ pub struct ModelData {
     /// Per column of `xf`: the column of `x` whose shared variance sigma2_b it uses (design eq. 2), or
     /// None for a variance of its own.
     pub xf_map: Vec<Option<usize>>,
-    /// n x r design of the random effect, or None when the model has none.
-    pub z: Option<Dense>,
-    /// r x r covariance among levels; None is the identity.
-    pub kin: Option<Dense>,
-    /// Further random-effect terms (2..M): their designs (n x r_m) ...
-    pub z_extra: Vec<Dense>,
-    /// ... and covariances among their levels (None: identity).
-    pub kin_extra: Vec<Option<Dense>>,
+    /// The random-effect terms, in the user's order (results are reported in this order).
+    pub terms: Vec<Term>,
+    /// Observation model per trait; empty means every trait is Gaussian.
+    pub families: Vec<Family>,
+    /// n x p known precisions of Gaussian observations (None: no measurement error beyond the model).
+    pub weights: Option<Dense>,
+    /// n x p offsets on the latent scale of non-Gaussian traits (None: zero).
+    pub offset: Option<Dense>,
+}
+
+impl ModelData {
+    /// Gaussian traits, no weights or offsets: the model of the previous versions.
+    pub fn gaussian(y: Dense, x: Dense, penalized: Vec<bool>, xf: Dense, xf_map: Vec<Option<usize>>, terms: Vec<Term>) -> Self {
+        ModelData { y, x, penalized, xf, xf_map, terms, families: Vec::new(), weights: None, offset: None }
+    }
 }
 
 /// Priors (see the bridge contract in README.md).
 #[derive(Clone, Debug)]
 pub struct Priors {
-    /// Grid of variance proportions: the first random-effect term's share at each grid point ...
-    pub h2_grid: Vec<f64>,
-    /// ... and the shares of the further terms (one inner vector of length M - 1 per grid point; empty
-    /// inner vectors, or an empty outer vector, with one term or none). The residual gets the rest.
-    pub h2_grid_extra: Vec<Vec<f64>>,
+    /// Grid of variance proportions: the share of every random-effect term at each grid point.
+    pub grid: Grid,
+    /// Prior weights of the grid points for traits and for factors.
     pub h2_prior: Vec<f64>,
     pub h2f_prior: Vec<f64>,
+    /// psi_j ~ inverse-gamma(nu/2, nu V/2) (MCMCglmm's V and nu).
     pub psi_v: f64,
     pub psi_nu: f64,
+    /// MGPS + ARD prior on the loadings.
     pub lambda_nu: f64,
     pub a1: f64,
     pub a2: f64,
     pub delta_min: f64,
+    /// sigma2_b ~ inverse-gamma(shape, scale).
     pub b_shape: f64,
     pub b_scale: f64,
+    /// Size r of negative binomial traits: r ~ Gamma(shape, rate).
+    pub negbin_shape: f64,
+    pub negbin_rate: f64,
 }
 
 impl Default for Priors {
     fn default() -> Self {
         let g = 20;
         Priors {
-            h2_grid: (0..g).map(|i| i as f64 / g as f64).collect(),
-            h2_grid_extra: Vec::new(),
+            grid: Grid::one_term((0..g).map(|i| i as f64 / g as f64).collect()),
             h2_prior: vec![1.0 / g as f64; g],
             h2f_prior: vec![1.0 / g as f64; g],
             psi_v: 1.0,
@@ -66,7 +121,17 @@ impl Default for Priors {
             delta_min: 1.0,
             b_shape: 2.0,
             b_scale: 1.0,
+            negbin_shape: 0.01,
+            negbin_rate: 0.01,
         }
+    }
+}
+
+impl Priors {
+    /// Priors with the given grid and uniform grid weights, everything else at its default.
+    pub fn with_grid(grid: Grid) -> Self {
+        let g = grid.len();
+        Priors { grid, h2_prior: vec![1.0; g], h2f_prior: vec![1.0; g], ..Priors::default() }
     }
 }
 
@@ -93,7 +158,7 @@ pub struct Settings {
     pub adapt_epsilon: f64,
 }
 
-/// Update of the variance proportions with several random-effect terms (design section 3).
+/// Update of the variance proportions with several random-effect terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GridRoute {
     /// Full grid when it has at most 64 points, Metropolis steps otherwise.
@@ -155,20 +220,38 @@ impl ModelData {
         self.y.ncol
     }
 
+    /// Family of trait j.
+    pub fn family(&self, j: usize) -> Family {
+        self.families.get(j).copied().unwrap_or(Family::Gaussian)
+    }
+
     pub fn validate(&self) -> Result<()> {
-        let n = self.y.nrow;
+        let (n, p) = (self.y.nrow, self.y.ncol);
         if n < 2 {
             return err("Y needs at least two rows");
         }
-        if self.y.ncol == 0 {
+        if p == 0 {
             return err("Y needs at least one trait");
         }
         if self.y.data.iter().any(|v| v.is_infinite()) {
             return err("Y has infinite values");
         }
-        for j in 0..self.y.ncol {
+        for j in 0..p {
             if self.y.col(j).iter().all(|v| v.is_nan()) {
                 return err(format!("trait {} has no observed value", j + 1));
+            }
+        }
+        if !self.families.is_empty() && self.families.len() != p {
+            return err("families must have one entry per trait");
+        }
+        for j in 0..p {
+            self.validate_trait(j)?;
+        }
+        for (name, m) in [("weights", &self.weights), ("offset", &self.offset)] {
+            if let Some(m) = m {
+                if m.nrow != n || m.ncol != p {
+                    return err(format!("{name} must be n x p"));
+                }
             }
         }
         if self.x.nrow != n || self.xf.nrow != n {
@@ -186,46 +269,64 @@ impl ModelData {
         if self.xf_map.iter().flatten().any(|&l| l >= self.x.ncol || !self.penalized[l]) {
             return err("xf_map must point at penalized columns of X");
         }
-        if let Some(z) = &self.z {
-            if z.nrow != n {
-                return err("Z must have as many rows as Y");
+        for (m, t) in self.terms.iter().enumerate() {
+            if t.z.nrow != n || !all_finite(&t.z) {
+                return err(format!("Z of term {} must be finite with as many rows as Y", m + 1));
             }
-            if !all_finite(z) {
-                return err("Z must be finite");
-            }
-            if let Some(k) = &self.kin {
-                if k.nrow != z.ncol || k.ncol != z.ncol {
-                    return err("K must be square with one row per column of Z");
-                }
-                if !all_finite(k) {
-                    return err("K must be finite");
+            if let Some(k) = &t.kin {
+                if k.nrow != t.z.ncol || k.ncol != t.z.ncol || !all_finite(k) {
+                    return err(format!("K of term {} must be finite and square with one row per column of its Z", m + 1));
                 }
                 for i in 0..k.nrow {
-                    for j in 0..i {
-                        let (a, b) = (k.get(i, j), k.get(j, i));
+                    for l in 0..i {
+                        let (a, b) = (k.get(i, l), k.get(l, i));
                         if (a - b).abs() > 1e-8 * (1.0 + a.abs().max(b.abs())) {
-                            return err("K must be symmetric");
+                            return err(format!("K of term {} must be symmetric", m + 1));
                         }
                     }
                 }
             }
-        } else if self.kin.is_some() {
-            return err("K given without Z");
         }
-        if self.kin_extra.len() != self.z_extra.len() {
-            return err("K_extra must have one entry per matrix of Z_extra");
-        }
-        if !self.z_extra.is_empty() && self.z.is_none() {
-            return err("Z_extra given without Z");
-        }
-        for (m, (z, k)) in self.z_extra.iter().zip(&self.kin_extra).enumerate() {
-            if z.nrow != n || !all_finite(z) {
-                return err(format!("Z_extra[{}] must be finite with as many rows as Y", m + 1));
-            }
-            if let Some(k) = k {
-                if k.nrow != z.ncol || k.ncol != z.ncol || !all_finite(k) {
-                    return err(format!("K_extra[{}] must be finite and square with one row per column of its Z", m + 1));
+        Ok(())
+    }
+
+    /// Observations, weights and offsets of trait j fit its family.
+    fn validate_trait(&self, j: usize) -> Result<()> {
+        let fam = self.family(j);
+        let obs = self.y.col(j).iter().filter(|v| !v.is_nan());
+        let bad = |what: &str| err(format!("trait {} ({}) {what}", j + 1, fam.name()));
+        match fam {
+            Family::Gaussian => {}
+            Family::Probit => {
+                if obs.clone().any(|&v| v != 0.0 && v != 1.0) {
+                    return bad("must be coded 0/1");
                 }
+            }
+            Family::Ordinal { classes } => {
+                if classes < 2 {
+                    return bad("needs at least two classes");
+                }
+                if obs.clone().any(|&v| v.fract() != 0.0 || v < 1.0 || v > classes as f64) {
+                    return bad("must be coded 1..classes");
+                }
+            }
+            Family::NegBin | Family::Poisson => {
+                if obs.clone().any(|&v| v.fract() != 0.0 || v < 0.0 || v > 1e12) {
+                    return bad("must hold non-negative whole numbers");
+                }
+            }
+        }
+        if let Some(w) = &self.weights {
+            for i in 0..self.y.nrow {
+                let wi = w.get(i, j);
+                if !self.y.get(i, j).is_nan() && !(wi > 0.0 && wi.is_finite()) {
+                    return bad("has a weight that is not positive and finite where y is observed");
+                }
+            }
+        }
+        if let Some(o) = &self.offset {
+            if o.col(j).iter().any(|v| !v.is_finite()) {
+                return bad("has a non-finite offset");
             }
         }
         Ok(())
@@ -233,52 +334,18 @@ impl ModelData {
 }
 
 impl Priors {
-    /// Number of random-effect terms the grid describes (0 when there is none).
-    pub fn n_terms(&self, has_random: bool) -> usize {
-        if !has_random {
-            0
-        } else {
-            1 + self.h2_grid_extra.first().map_or(0, |v| v.len())
-        }
-    }
-
-    /// Share of the residual at grid point g.
-    pub fn resid_frac(&self, g: usize) -> f64 {
-        1.0 - self.h2_grid[g] - self.h2_grid_extra.get(g).map_or(0.0, |v| v.iter().sum::<f64>())
-    }
-
-    /// Share of term m (0-based) at grid point g.
-    pub fn share(&self, g: usize, m: usize) -> f64 {
-        if m == 0 {
-            self.h2_grid[g]
-        } else {
-            self.h2_grid_extra[g][m - 1]
-        }
-    }
-
-    pub fn validate(&self, has_random: bool) -> Result<()> {
-        let g = self.h2_grid.len();
-        if !self.h2_grid_extra.is_empty() {
-            if self.h2_grid_extra.len() != g {
-                return err("h2_grid_extra must have one row per grid point");
-            }
-            let m = self.h2_grid_extra[0].len();
-            if self.h2_grid_extra.iter().any(|v| v.len() != m || v.iter().any(|&x| !(0.0..1.0).contains(&x))) {
-                return err("h2_grid_extra rows must have equal length and values in [0, 1)");
-            }
-        }
-        if (0..g).any(|i| !(self.resid_frac(i) > 1e-12)) {
-            return err("every grid point must leave a positive residual share");
-        }
+    pub fn validate(&self, n_terms: usize) -> Result<()> {
+        let g = self.grid.len();
         if g == 0 {
-            return err("h2_grid is empty");
+            return err("the h2 grid is empty");
         }
-        if self.h2_grid.iter().any(|&h| !(0.0..1.0).contains(&h)) {
-            return err("h2_grid values must lie in [0, 1)");
+        if self.grid.n_terms() != n_terms {
+            return err(format!(
+                "the h2 grid describes {} random-effect terms but the model has {n_terms}",
+                self.grid.n_terms()
+            ));
         }
-        if !has_random && (g != 1 || self.h2_grid[0] != 0.0) {
-            return err("without a random effect the h2 grid must be the single point 0");
-        }
+        self.grid.validate()?;
         for (name, w) in [("h2_prior", &self.h2_prior), ("h2F_prior", &self.h2f_prior)] {
             if w.len() != g {
                 return err(format!("{name} must have one weight per grid point"));
@@ -295,6 +362,8 @@ impl Priors {
             ("a2", self.a2),
             ("b_shape", self.b_shape),
             ("b_scale", self.b_scale),
+            ("negbin_shape", self.negbin_shape),
+            ("negbin_rate", self.negbin_rate),
         ];
         for (name, v) in pos {
             if !(v > 0.0) || !v.is_finite() {
@@ -327,15 +396,4 @@ impl Settings {
         }
         Ok(())
     }
-}
-
-/// Checks that the grid has one share per random-effect term of the data.
-pub fn check_terms(data: &ModelData, priors: &Priors) -> Result<()> {
-    let has = data.z.is_some();
-    let m = priors.n_terms(has);
-    let want = if has { 1 + data.z_extra.len() } else { 0 };
-    if m != want {
-        return err(format!("the h2 grid describes {m} random-effect terms but the model has {want}"));
-    }
-    Ok(())
 }

@@ -17,7 +17,10 @@ pub enum Block {
     FactorH2 = 4,
     Scores = 5,
     Hyper = 6,
-    Missing = 7,
+    /// The observation models: the latent H (streams 2j and 2j + 1 of trait j).
+    Link = 7,
+    /// The observation models' own parameters (cut-points, sizes) and Metropolis steps.
+    LinkParams = 8,
 }
 
 /// The generator of one task in one iteration.

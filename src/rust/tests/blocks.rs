@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::normalize_log;
+use common::{normalize_log, resid};
 use slamglmm::linalg::{cholesky_in_place, solve_lower, solve_upper_t, Dense};
-use slamglmm::sampler::Sampler;
-use slamglmm::{ModelData, Priors, Settings};
+use slamglmm::Chain;
+use slamglmm::{ModelData, Priors, Settings, Term};
 
 const N: usize = 6;
 const P: usize = 3;
@@ -29,44 +29,36 @@ fn data() -> ModelData {
     let y: Vec<f64> = (0..N * P).map(|i| ((i as f64) * 1.37).sin() * 1.5).collect();
     let x: Vec<f64> = (0..N).map(|_| 1.0).chain((0..N).map(|i| (i as f64 * 0.9).cos())).collect();
     let xf: Vec<f64> = (0..N).map(|i| (i as f64 * 0.9).cos()).collect();
-    ModelData {
-        y: Dense::from_vec(N, P, y).unwrap(),
-        x: Dense::from_vec(N, 2, x).unwrap(),
-        penalized: vec![false, true],
-        xf: Dense::from_vec(N, 1, xf).unwrap(),
-        xf_map: vec![Some(1)],
-        z: Some(Dense::identity(N)),
-        kin: Some(kinship()),
-        z_extra: vec![],
-        kin_extra: vec![],
-    }
+    ModelData::gaussian(
+        Dense::from_vec(N, P, y).unwrap(),
+        Dense::from_vec(N, 2, x).unwrap(),
+        vec![false, true],
+        Dense::from_vec(N, 1, xf).unwrap(),
+        vec![Some(1)],
+        vec![Term { z: Dense::identity(N), kin: Some(kinship()) }],
+    )
 }
 
 fn priors() -> Priors {
     let g = 4;
-    Priors {
-        h2_grid: (0..g).map(|i| i as f64 / g as f64).collect(),
-        h2_prior: vec![0.1, 0.2, 0.3, 0.4],
-        h2f_prior: vec![0.25; g],
-        ..Priors::default()
-    }
+    common::one_term_priors((0..g).map(|i| i as f64 / g as f64).collect(), vec![0.1, 0.2, 0.3, 0.4], vec![0.25; g])
 }
 
 /// A sampler with a fixed, arbitrary state.
-fn sampler() -> Sampler {
+fn sampler() -> Chain {
     let s = Settings { k: K, nitt: 10, burnin: 0, thin: 1, seed: 3, threads: 2, reorder: false, ..Settings::default() };
-    let mut sm = Sampler::new(&data(), &priors(), &s).unwrap();
-    sm.lambda = Dense::from_vec(P, K, vec![0.8, -0.5, 0.3, 0.2, 0.6, -0.4]).unwrap();
-    sm.psi = vec![0.7, 1.2, 0.5];
-    sm.h2_idx = vec![1, 3, 0];
-    sm.h2f_idx = vec![2, 1];
-    sm.bmat = Dense::from_vec(2, P, vec![0.1, 0.3, -0.2, 0.5, 0.0, -0.1]).unwrap();
-    sm.bfmat = Dense::from_vec(1, K, vec![0.4, -0.3]).unwrap();
-    sm.sigma2_b = vec![1.0, 0.8];
-    sm.phi = Dense::from_vec(P, K, vec![1.0, 2.0, 0.5, 1.5, 0.7, 1.1]).unwrap();
-    sm.delta = vec![1.3, 1.6];
+    let mut sm = Chain::new(&data(), &priors(), &s).unwrap();
+    sm.state.traits.lambda = Dense::from_vec(P, K, vec![0.8, -0.5, 0.3, 0.2, 0.6, -0.4]).unwrap();
+    sm.state.traits.psi = vec![0.7, 1.2, 0.5];
+    sm.state.traits.h2 = vec![1, 3, 0];
+    sm.state.factors.h2 = vec![2, 1];
+    sm.state.traits.b = Dense::from_vec(2, P, vec![0.1, 0.3, -0.2, 0.5, 0.0, -0.1]).unwrap();
+    sm.state.factors.bf = Dense::from_vec(1, K, vec![0.4, -0.3]).unwrap();
+    sm.state.shrink.sigma2_b = vec![1.0, 0.8];
+    sm.state.shrink.phi = Dense::from_vec(P, K, vec![1.0, 2.0, 0.5, 1.5, 0.7, 1.1]).unwrap();
+    sm.state.shrink.delta = vec![1.3, 1.6];
     let f: Vec<f64> = (0..N * K).map(|i| ((i as f64) * 0.77).cos()).collect();
-    sm.ft = sm.rot.rotate(&Dense::from_vec(N, K, f).unwrap());
+    sm.state.factors.ft = sm.fixed.rot.rotate(&Dense::from_vec(N, K, f).unwrap());
     sm
 }
 
@@ -110,17 +102,17 @@ fn quad(a: &Dense, x: &[f64], y: &[f64]) -> f64 {
     s
 }
 
-fn f_orig(sm: &Sampler) -> Dense {
-    sm.rot.unrotate(&sm.ft)
+fn f_orig(sm: &Chain) -> Dense {
+    sm.fixed.rot.unrotate(&sm.state.factors.ft)
 }
 
 /// Residual of trait j in the original space: `y_j - X b_j - F lambda_j`.
-fn dense_residual(sm: &Sampler, d: &ModelData, f: &Dense, j: usize) -> Vec<f64> {
+fn dense_residual(sm: &Chain, d: &ModelData, f: &Dense, j: usize) -> Vec<f64> {
     (0..N)
         .map(|i| {
             d.y.get(i, j)
-                - (0..2).map(|l| d.x.get(i, l) * sm.bmat.get(l, j)).sum::<f64>()
-                - (0..K).map(|h| f.get(i, h) * sm.lambda.get(j, h)).sum::<f64>()
+                - (0..2).map(|l| d.x.get(i, l) * sm.state.traits.b.get(l, j)).sum::<f64>()
+                - (0..K).map(|h| f.get(i, h) * sm.state.traits.lambda.get(j, h)).sum::<f64>()
         })
         .collect()
 }
@@ -129,21 +121,22 @@ fn dense_residual(sm: &Sampler, d: &ModelData, f: &Dense, j: usize) -> Vec<f64> 
 #[test]
 fn rotated_likelihood_matches_dense_density() {
     let sm = sampler();
-    let e = sm.residuals();
+    let e = resid(&sm);
     let d = data();
     let f = f_orig(&sm);
     let j = 1;
-    let psi = sm.psi[j];
+    let psi = sm.state.traits.psi[j];
     // Dense residual in the original space.
     let r = dense_residual(&sm, &d, &f, j);
-    for (g, &h2) in sm.priors.h2_grid.iter().enumerate() {
+    for g in 0..sm.fixed.priors.grid.len() {
+        let h2 = sm.fixed.priors.grid.share(g, 0);
         let mut v = vmat(h2);
         v.data.iter_mut().for_each(|x| *x *= psi);
         let (vi, logdet) = inv_logdet(&v);
         let dense = -0.5 * (logdet + quad(&vi, &r, &r));
         let rot = -0.5
-            * ((0..N).map(|i| (psi / sm.w[g][i]).ln()).sum::<f64>()
-                + (0..N).map(|i| e.get(i, j).powi(2) * sm.w[g][i] / psi).sum::<f64>());
+            * ((0..N).map(|i| (psi / sm.fixed.tables.w[g][i]).ln()).sum::<f64>()
+                + (0..N).map(|i| e.get(i, j).powi(2) * sm.fixed.tables.w[g][i] / psi).sum::<f64>());
         assert!((dense - rot).abs() < 1e-9, "grid {g}: {dense} vs {rot}");
     }
 }
@@ -157,23 +150,19 @@ fn trait_h2_block_matches_exact_grid_posterior() {
     let reps = 40_000;
     let mut counts = vec![[0usize; 4]; P];
     for it in 0..reps {
-        sm.sample_trait_h2(it);
+        sm.step_trait_h2(it);
         for j in 0..P {
-            counts[j][sm.h2_idx[j]] += 1;
+            counts[j][sm.state.traits.h2[j]] += 1;
         }
     }
     for j in 0..P {
         let r = dense_residual(&sm, &d, &f, j);
-        let lp: Vec<f64> = sm
-            .priors
-            .h2_grid
-            .iter()
-            .enumerate()
-            .map(|(g, &h2)| {
-                let mut v = vmat(h2);
-                v.data.iter_mut().for_each(|x| *x *= sm.psi[j]);
+        let lp: Vec<f64> = (0..sm.fixed.priors.grid.len())
+            .map(|g| {
+                let mut v = vmat(sm.fixed.priors.grid.share(g, 0));
+                v.data.iter_mut().for_each(|x| *x *= sm.state.traits.psi[j]);
                 let (vi, logdet) = inv_logdet(&v);
-                sm.priors.h2_prior[g].ln() - 0.5 * (logdet + quad(&vi, &r, &r))
+                sm.fixed.priors.h2_prior[g].ln() - 0.5 * (logdet + quad(&vi, &r, &r))
             })
             .collect();
         let probs = normalize_log(&lp);
@@ -192,17 +181,17 @@ fn trait_block_matches_dense_normal_gamma() {
     let mut sm = sampler();
     let d = data();
     let f = f_orig(&sm);
-    let tau = sm.tau();
+    let tau = sm.state.shrink.tau();
     let reps = 40_000;
     let q = 2 + K;
     let mut sums = vec![vec![0.0; q + 1]; P];
     let mut sq = vec![vec![0.0; q + 1]; P];
     for it in 0..reps {
-        sm.sample_traits(it);
+        sm.step_traits(it);
         for j in 0..P {
-            let mut v: Vec<f64> = (0..2).map(|l| sm.bmat.get(l, j)).collect();
-            v.extend((0..K).map(|h| sm.lambda.get(j, h)));
-            v.push(sm.psi[j]);
+            let mut v: Vec<f64> = (0..2).map(|l| sm.state.traits.b.get(l, j)).collect();
+            v.extend((0..K).map(|h| sm.state.traits.lambda.get(j, h)));
+            v.push(sm.state.traits.psi[j]);
             for (a, x) in v.iter().enumerate() {
                 sums[j][a] += x;
                 sq[j][a] += x * x;
@@ -210,7 +199,7 @@ fn trait_block_matches_dense_normal_gamma() {
         }
     }
     for j in 0..P {
-        let h2 = sm.priors.h2_grid[sm.h2_idx[j]];
+        let h2 = sm.fixed.priors.grid.share(sm.state.traits.h2[j], 0);
         let (vi, _) = inv_logdet(&vmat(h2));
         // A = [X, F] in the original space.
         let a: Vec<Vec<f64>> = (0..2)
@@ -226,15 +215,15 @@ fn trait_block_matches_dense_normal_gamma() {
                 prec.set(u, w, quad(&vi, &a[u], &a[w]));
             }
         }
-        let dprior = [0.0, 1.0 / sm.sigma2_b[1], sm.phi.get(j, 0) * tau[0], sm.phi.get(j, 1) * tau[1]];
+        let dprior = [0.0, 1.0 / sm.state.shrink.sigma2_b[1], sm.state.shrink.phi.get(j, 0) * tau[0], sm.state.shrink.phi.get(j, 1) * tau[1]];
         for u in 0..q {
             prec.data[u * q + u] += dprior[u];
         }
         let (pinv, _) = inv_logdet(&prec);
         let m: Vec<f64> = (0..q).map(|u| (0..q).map(|w| pinv.get(u, w) * c[w]).sum()).collect();
         let sse = quad(&vi, &y, &y) - m.iter().zip(&c).map(|(a, b)| a * b).sum::<f64>();
-        let shape = 0.5 * (sm.priors.psi_nu + (N - 1) as f64);
-        let scale = 0.5 * sm.priors.psi_nu * sm.priors.psi_v + 0.5 * sse;
+        let shape = 0.5 * (sm.fixed.priors.psi_nu + (N - 1) as f64);
+        let scale = 0.5 * sm.fixed.priors.psi_nu * sm.fixed.priors.psi_v + 0.5 * sse;
         let e_psi = scale / (shape - 1.0);
         let mut expected = m.clone();
         expected.push(e_psi);
@@ -260,9 +249,9 @@ fn score_block_matches_dense_conditional() {
     let mut prec = Dense::zeros(nk, nk);
     let mut lin = vec![0.0; nk];
     for h in 0..K {
-        let h2f = sm.priors.h2_grid[sm.h2f_idx[h]];
+        let h2f = sm.fixed.priors.grid.share(sm.state.factors.h2[h], 0);
         let (vi, _) = inv_logdet(&vmat(h2f));
-        let mf: Vec<f64> = (0..N).map(|i| d.xf.get(i, 0) * sm.bfmat.get(0, h)).collect();
+        let mf: Vec<f64> = (0..N).map(|i| d.xf.get(i, 0) * sm.state.factors.bf.get(0, h)).collect();
         for i in 0..N {
             for i2 in 0..N {
                 prec.data[(h * N + i2) * nk + h * N + i] += vi.get(i, i2);
@@ -271,13 +260,13 @@ fn score_block_matches_dense_conditional() {
         }
     }
     for j in 0..P {
-        let h2 = sm.priors.h2_grid[sm.h2_idx[j]];
+        let h2 = sm.fixed.priors.grid.share(sm.state.traits.h2[j], 0);
         let (vi, _) = inv_logdet(&vmat(h2));
         let r0: Vec<f64> =
-            (0..N).map(|i| d.y.get(i, j) - (0..2).map(|l| d.x.get(i, l) * sm.bmat.get(l, j)).sum::<f64>()).collect();
+            (0..N).map(|i| d.y.get(i, j) - (0..2).map(|l| d.x.get(i, l) * sm.state.traits.b.get(l, j)).sum::<f64>()).collect();
         for h in 0..K {
             for h2_ in 0..K {
-                let ll = sm.lambda.get(j, h) * sm.lambda.get(j, h2_) / sm.psi[j];
+                let ll = sm.state.traits.lambda.get(j, h) * sm.state.traits.lambda.get(j, h2_) / sm.state.traits.psi[j];
                 for i in 0..N {
                     for i2 in 0..N {
                         prec.data[(h2_ * N + i2) * nk + h * N + i] += ll * vi.get(i, i2);
@@ -285,7 +274,7 @@ fn score_block_matches_dense_conditional() {
                 }
             }
             for i in 0..N {
-                lin[h * N + i] += sm.lambda.get(j, h) / sm.psi[j] * (0..N).map(|i2| vi.get(i, i2) * r0[i2]).sum::<f64>();
+                lin[h * N + i] += sm.state.traits.lambda.get(j, h) / sm.state.traits.psi[j] * (0..N).map(|i2| vi.get(i, i2) * r0[i2]).sum::<f64>();
             }
         }
     }
@@ -295,7 +284,7 @@ fn score_block_matches_dense_conditional() {
     let mut s1 = vec![0.0; nk];
     let mut s2 = Dense::zeros(nk, nk);
     for it in 0..reps {
-        sm.sample_scores(it);
+        sm.step_scores(it);
         let f = f_orig(&sm);
         for a in 0..nk {
             s1[a] += f.data[a];
@@ -327,16 +316,16 @@ fn factor_fixed_block_matches_dense_conditional() {
     let mut s = [0.0; K];
     let mut s2 = [0.0; K];
     for it in 0..reps {
-        sm.sample_factor_fixed(it);
+        sm.step_factor_fixed(it);
         for h in 0..K {
-            s[h] += sm.bfmat.get(0, h);
-            s2[h] += sm.bfmat.get(0, h).powi(2);
+            s[h] += sm.state.factors.bf.get(0, h);
+            s2[h] += sm.state.factors.bf.get(0, h).powi(2);
         }
     }
     for h in 0..K {
-        let (vi, _) = inv_logdet(&vmat(sm.priors.h2_grid[sm.h2f_idx[h]]));
+        let (vi, _) = inv_logdet(&vmat(sm.fixed.priors.grid.share(sm.state.factors.h2[h], 0)));
         let x = d.xf.col(0).to_vec();
-        let pr = quad(&vi, &x, &x) + 1.0 / sm.sigma2_b[1];
+        let pr = quad(&vi, &x, &x) + 1.0 / sm.state.shrink.sigma2_b[1];
         let m = quad(&vi, &x, f.col(h)) / pr;
         let mean = s[h] / reps as f64;
         let var = s2[h] / reps as f64 - mean * mean;

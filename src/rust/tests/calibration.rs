@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use slamglmm::linalg::Dense;
 use slamglmm::rng::{gamma_rate, inv_gamma, normal, task_rng, uniform, Block};
-use slamglmm::sampler::Sampler;
+use slamglmm::Chain;
 use slamglmm::simulate::{half_sib_kinship, simulate, Truth};
 use slamglmm::{Priors, Settings};
 
@@ -26,7 +26,7 @@ fn prior_truth(priors: &Priors, p: usize, k: usize, seed: u64) -> Truth {
     let mut rng = task_rng(seed, Block::Hyper, 77, 0);
     let grid_draw = |rng: &mut _, w: &[f64]| {
         let lw: Vec<f64> = w.iter().map(|v| v.ln()).collect();
-        priors.h2_grid[slamglmm::rng::categorical_log(rng, &lw)]
+        priors.grid.share(slamglmm::rng::categorical_log(rng, &lw), 0)
     };
     let psi: Vec<f64> =
         (0..p).map(|_| inv_gamma(&mut rng, priors.psi_nu / 2.0, priors.psi_nu * priors.psi_v / 2.0)).collect();
@@ -54,12 +54,7 @@ fn prior_truth(priors: &Priors, p: usize, k: usize, seed: u64) -> Truth {
 fn simulation_based_calibration_of_identified_quantities() {
     let (p, k) = (2, 1);
     let kin = half_sib_kinship(10, 3);
-    let priors = Priors {
-        h2_grid: vec![0.0, 0.2, 0.4, 0.6, 0.8],
-        h2_prior: vec![0.2; 5],
-        h2f_prior: vec![0.2; 5],
-        ..Priors::default()
-    };
+    let priors = one_term_priors(vec![0.0, 0.2, 0.4, 0.6, 0.8], vec![0.2; 5], vec![0.2; 5]);
     let reps = 250;
     let (burn, thin, t) = (300, 5, 100);
     let mut ranks: Vec<Vec<usize>> = vec![Vec::new(); 2 * p];
@@ -114,8 +109,8 @@ fn draws_do_not_depend_on_the_number_of_threads() {
     assert_eq!(a.lambda, b.lambda);
     assert_eq!(a.psi, b.psi);
     assert_eq!(a.h2, b.h2);
-    assert_eq!(a.h_mean.data, b.h_mean.data);
-    assert_eq!(a.u_mean.unwrap().data, b.u_mean.unwrap().data);
+    assert_eq!(a.means().h_mean.data, b.means().h_mean.data);
+    assert_eq!(a.means().u_mean[0].data, b.means().u_mean[0].data);
     let c = fit(&data, &pr, &settings(3, 60, 20, 2, 43, 2));
     assert_ne!(a.psi, c.psi);
 }
@@ -134,12 +129,12 @@ fn imputation_targets_the_exact_conditional() {
         yd.set(i, 0, f64::NAN);
     }
     let data = kinship_data(yd.clone(), intercept(n), vec![false], &kin);
-    let pr = Priors { h2_grid: vec![0.0, 0.5], h2_prior: vec![0.5; 2], h2f_prior: vec![0.5; 2], ..Priors::default() };
+    let pr = one_term_priors(vec![0.0, 0.5], vec![0.5; 2], vec![0.5; 2]);
     let s = Settings { k: 0, nitt: 10, burnin: 0, thin: 1, seed: 8, threads: 1, reorder: false, ..Settings::default() };
-    let mut sm = Sampler::new(&data, &pr, &s).unwrap();
-    sm.h2_idx = vec![1];
-    sm.psi = vec![0.8];
-    sm.bmat = Dense::from_vec(1, 1, vec![0.3]).unwrap();
+    let mut sm = Chain::new(&data, &pr, &s).unwrap();
+    sm.state.traits.h2 = vec![1];
+    sm.state.traits.psi = vec![0.8];
+    sm.state.traits.b = Dense::from_vec(1, 1, vec![0.3]).unwrap();
     // Exact conditional.
     let h2 = 0.5;
     let v = |i: usize, j: usize| 0.8 * (h2 * kin.get(i, j) + if i == j { 1.0 - h2 } else { 0.0 });
@@ -166,9 +161,9 @@ fn imputation_targets_the_exact_conditional() {
     let (reps, batches) = (100_000, 100);
     let mut vals = vec![Vec::with_capacity(reps); miss.len()];
     for it in 0..reps {
-        sm.impute_missing(it);
+        sm.step_link(it);
         for (c, &m) in miss.iter().enumerate() {
-            vals[c].push(sm.missing.h.get(m, 0));
+            vals[c].push(sm.state.link.h.get(m, 0));
         }
     }
     for c in 0..miss.len() {

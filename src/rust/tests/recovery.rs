@@ -90,7 +90,7 @@ fn fit_errors(n_fam: usize, seed: u64) -> (f64, f64, f64) {
     let rw: Vec<f64> = post.h2f.iter().map(|h| 1.0 - h).collect();
     let g = covariance_mean(&post.lambda, &post.h2f, &gd, p, k, nd).unwrap();
     let r = covariance_mean(&post.lambda, &rw, &rd, p, k, nd).unwrap();
-    let u = post.u_mean.expect("genetic values");
+    let u = post.means().u_mean[0].clone();
     let c = (0..p).map(|j| corr(u.col(j), sim.u.col(j))).sum::<f64>() / p as f64;
     (rel_error(&g, &true_cov(&t, true)), rel_error(&r, &true_cov(&t, false)), c)
 }

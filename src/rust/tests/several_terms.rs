@@ -8,9 +8,9 @@ use common::*;
 use slamglmm::linalg::{cholesky_in_place, solve_lower, solve_upper_t, Dense};
 use slamglmm::model::GridRoute;
 use slamglmm::rng::{gamma_rate, inv_gamma, normal, task_rng, uniform, Block};
-use slamglmm::sampler::Sampler;
+use slamglmm::Chain;
 use slamglmm::simulate::chol_factor;
-use slamglmm::{ModelData, Priors, Settings};
+use slamglmm::{ModelData, Priors, Settings, Term};
 
 const N: usize = 8;
 const SEED_BASE: u64 = 20_000;
@@ -40,12 +40,16 @@ fn priors(d: usize) -> Priors {
     let (a, b) = grid2(d);
     let g = a.len();
     let w: Vec<f64> = (0..g).map(|i| 1.0 + (i % 3) as f64).collect();
-    Priors { h2_grid: a, h2_grid_extra: b, h2_prior: w.clone(), h2f_prior: vec![1.0; g], ..Priors::default() }
+    let shares: Vec<Vec<f64>> = a.iter().zip(&b).map(|(x, y)| vec![*x, y[0]]).collect();
+    let _ = g;
+    grid_priors(&shares, w.clone())
 }
 
 fn data(y: Dense) -> ModelData {
     let x = intercept(y.nrow);
-    ModelData { z_extra: vec![z2()], kin_extra: vec![None], ..kinship_data(y, x, vec![false], &k1()) }
+    let mut d = kinship_data(y, x, vec![false], &k1());
+    d.terms.push(Term { z: z2(), kin: None });
+    d
 }
 
 fn y2() -> Dense {
@@ -54,7 +58,7 @@ fn y2() -> Dense {
 
 /// Dense covariance of one trait (without psi) at grid point g.
 fn vdense(pr: &Priors, g: usize) -> Dense {
-    let (a1, a2, e) = (pr.h2_grid[g], pr.h2_grid_extra[g][0], pr.resid_frac(g));
+    let (a1, a2, e) = (pr.grid.share(g, 0), pr.grid.share(g, 1), pr.grid.resid(g));
     let (k, z) = (k1(), z2());
     let mut v = Dense::zeros(N, N);
     for i in 0..N {
@@ -66,40 +70,39 @@ fn vdense(pr: &Priors, g: usize) -> Dense {
     v
 }
 
-fn sampler(route: GridRoute) -> Sampler {
+fn sampler(route: GridRoute) -> Chain {
     let s = Settings { k: 0, nitt: 10, burnin: 0, thin: 1, seed: 5, threads: 2, reorder: false, grid_route: route, cache_mb: 64, ..Settings::default() };
-    let mut sm = Sampler::new(&data(y2()), &priors(5), &s).unwrap();
-    sm.psi = vec![0.9, 0.6];
-    sm.bmat = Dense::from_vec(1, 2, vec![0.2, -0.3]).unwrap();
+    let mut sm = Chain::new(&data(y2()), &priors(5), &s).unwrap();
+    sm.state.traits.psi = vec![0.9, 0.6];
+    sm.state.traits.b = Dense::from_vec(1, 2, vec![0.2, -0.3]).unwrap();
     sm
 }
 
 /// Exact grid posterior of trait j (dense), with every random effect integrated out.
-fn exact_grid(sm: &Sampler, j: usize) -> Vec<f64> {
-    let pr = &sm.priors;
+fn exact_grid(sm: &Chain, j: usize) -> Vec<f64> {
+    let pr = &sm.fixed.priors;
     let y = y2();
-    let r: Vec<f64> = (0..N).map(|i| y.get(i, j) - sm.bmat.get(0, j)).collect();
+    let r: Vec<f64> = (0..N).map(|i| y.get(i, j) - sm.state.traits.b.get(0, j)).collect();
     let lp: Vec<f64> =
-        (0..pr.h2_grid.len()).map(|g| pr.h2_prior[g].ln() + mvn_logdens(&vdense(pr, g), sm.psi[j], &r)).collect();
+        (0..pr.grid.len()).map(|g| pr.h2_prior[g].ln() + mvn_logdens(&vdense(pr, g), sm.state.traits.psi[j], &r)).collect();
     normalize_log(&lp)
 }
 
 #[test]
 fn marginal_likelihood_matches_dense_density() {
-    let mut sm = sampler(GridRoute::Full);
-    let e = sm.residuals_marginal();
+    let sm = sampler(GridRoute::Full);
+    let e = resid_marginal(&sm);
     let y = y2();
-    let ng = sm.priors.h2_grid.len();
+    let ng = sm.fixed.priors.grid.len();
     let all: Vec<usize> = (0..ng).collect();
-    let (w, pr) = (sm.w.clone(), sm.priors.clone());
-    sm.extra.as_mut().unwrap().ensure(&all, &w, &pr);
-    let x = sm.extra.as_ref().unwrap();
+    let _ = &all;
+    let x = sm.fixed.others.as_ref().unwrap();
     for j in 0..2 {
-        let r: Vec<f64> = (0..N).map(|i| y.get(i, j) - sm.bmat.get(0, j)).collect();
-        let psi = sm.psi[j];
+        let r: Vec<f64> = (0..N).map(|i| y.get(i, j) - sm.state.traits.b.get(0, j)).collect();
+        let psi = sm.state.traits.psi[j];
         for g in 0..ng {
-            let dense = mvn_logdens(&vdense(&sm.priors, g), psi, &r);
-            let ours = x.loglik(g, &sm.w[g], sm.logdet[g], e.col(j), psi) - 0.5 * N as f64 * psi.ln();
+            let dense = mvn_logdens(&vdense(&sm.fixed.priors, g), psi, &r);
+            let ours = x.loglik(g, &sm.fixed.tables.w, sm.fixed.tables.logdet[g], e.col(j), psi, &sm.fixed.priors.grid) - 0.5 * N as f64 * psi.ln();
             assert!((dense - ours).abs() < 1e-8, "trait {j} grid {g}: {dense} vs {ours}");
         }
     }
@@ -120,14 +123,14 @@ fn both_grid_routes_target_the_exact_grid_posterior() {
 fn further_effects_match_their_dense_conditional() {
     let mut sm = sampler(GridRoute::Full);
     // Fix the grid point by a prior with all mass on one point with both terms active.
-    let g0 = (0..sm.priors.h2_grid.len()).find(|&g| sm.priors.h2_grid[g] == 0.2 && sm.priors.h2_grid_extra[g][0] == 0.4).unwrap();
-    sm.log_h2_prior = (0..sm.priors.h2_grid.len()).map(|g| if g == g0 { 0.0 } else { f64::NEG_INFINITY }).collect();
+    let g0 = (0..sm.fixed.priors.grid.len()).find(|&g| sm.fixed.priors.grid.share(g, 0) == 0.2 && sm.fixed.priors.grid.share(g, 1) == 0.4).unwrap();
+    sm.fixed.tables.log_prior_traits = (0..sm.fixed.priors.grid.len()).map(|g| if g == g0 { 0.0 } else { f64::NEG_INFINITY }).collect();
     let j = 1;
-    let psi = sm.psi[j];
+    let psi = sm.state.traits.psi[j];
     let y = y2();
-    let r: Vec<f64> = (0..N).map(|i| y.get(i, j) - sm.bmat.get(0, j)).collect();
+    let r: Vec<f64> = (0..N).map(|i| y.get(i, j) - sm.state.traits.b.get(0, j)).collect();
     // Dense: u2 | y ~ N(a2 Z2' V^-1 r, psi (a2 I - a2^2 Z2' V^-1 Z2)).
-    let v = vdense(&sm.priors, g0);
+    let v = vdense(&sm.fixed.priors, g0);
     let mut l = v.data.clone();
     assert!(cholesky_in_place(&mut l, N));
     let solve = |b: &[f64]| {
@@ -148,8 +151,8 @@ fn further_effects_match_their_dense_conditional() {
     let mut s1 = [0.0; 3];
     let mut s2 = [0.0; 3];
     for it in 0..reps {
-        sm.sample_trait_h2(it);
-        let u = sm.extra.as_ref().unwrap().u.col(j).to_vec();
+        sm.step_trait_h2(it);
+        let u = sm.state.traits.other.as_ref().unwrap().u.col(j).to_vec();
         for a in 0..3 {
             s1[a] += u[a];
             s2[a] += u[a] * u[a];
@@ -166,7 +169,7 @@ fn further_effects_match_their_dense_conditional() {
 /// Draws every parameter of a two-term model from its prior and simulates data.
 fn prior_sim(pr: &Priors, rep: u64, p: usize, k: usize) -> (ModelData, Vec<f64>, Vec<Vec<f64>>) {
     let mut rng = task_rng(rep, Block::Hyper, 501, 0);
-    let ng = pr.h2_grid.len();
+    let ng = pr.grid.len();
     let grid_draw = |rng: &mut _, w: &[f64]| {
         let lw: Vec<f64> = w.iter().map(|v| v.ln()).collect();
         slamglmm::rng::categorical_log(rng, &lw)
@@ -179,7 +182,7 @@ fn prior_sim(pr: &Priors, rep: u64, p: usize, k: usize) -> (ModelData, Vec<f64>,
     let z = z2();
     // Column with covariance s * (a1 K1 + a2 Z2 Z2' + e I).
     let draw_col = |rng: &mut rand::rngs::ChaCha8Rng, gp: usize, s: f64| -> Vec<f64> {
-        let (a1, a2, e) = (pr.h2_grid[gp], pr.h2_grid_extra[gp][0], pr.resid_frac(gp));
+        let (a1, a2, e) = (pr.grid.share(gp, 0), pr.grid.share(gp, 1), pr.grid.resid(gp));
         let z1: Vec<f64> = (0..N).map(|_| normal(rng)).collect();
         let u2: Vec<f64> = (0..3).map(|_| normal(rng)).collect();
         (0..N)
@@ -213,7 +216,7 @@ fn prior_sim(pr: &Priors, rep: u64, p: usize, k: usize) -> (ModelData, Vec<f64>,
         .map(|j| {
             let tot = psi[j] + (0..k).map(|h| lambda[j][h].powi(2)).sum::<f64>();
             (0..2)
-                .map(|m| (pr.share(g[j], m) * psi[j] + (0..k).map(|h| lambda[j][h].powi(2) * pr.share(gf[h], m)).sum::<f64>()) / tot)
+                .map(|m| (pr.grid.share(g[j], m) * psi[j] + (0..k).map(|h| lambda[j][h].powi(2) * pr.grid.share(gf[h], m)).sum::<f64>()) / tot)
                 .collect()
         })
         .collect();
@@ -221,7 +224,7 @@ fn prior_sim(pr: &Priors, rep: u64, p: usize, k: usize) -> (ModelData, Vec<f64>,
 }
 
 fn sbc(route: GridRoute) {
-    let pr = Priors { h2_prior: vec![1.0; priors(4).h2_grid.len()], ..priors(4) };
+    let pr = Priors { h2_prior: vec![1.0; priors(4).grid.len()], ..priors(4) };
     let (p, k) = (2, 1);
     let reps = 200;
     let (burn, thin, t) = (200, 4, 100);
@@ -256,7 +259,7 @@ fn sbc(route: GridRoute) {
             let r0 = rank(&|s| post.psi[s * p + j], psi[j]);
             ranks[j].push(r0);
             for m in 0..2 {
-                let r1 = rank(&|s| post.h2_total_terms[s * p * 2 + m * p + j], truth[j][m]);
+                let r1 = rank(&|s| post.h2_total[s * p * 2 + m * p + j], truth[j][m]);
                 ranks[p + 2 * j + m].push(r1);
             }
         }

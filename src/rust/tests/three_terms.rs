@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use slamglmm::linalg::{cholesky_in_place, solve_lower, Dense};
 use slamglmm::model::GridRoute;
-use slamglmm::sampler::Sampler;
-use slamglmm::{ModelData, Priors, Settings};
+use slamglmm::Chain;
+use slamglmm::{ModelData, Priors, Settings, Term};
 
 const N: usize = 9;
 
@@ -39,7 +39,9 @@ fn priors(d: usize) -> Priors {
     }
     let g = a.len();
     let w: Vec<f64> = (0..g).map(|i| 1.0 + (i % 4) as f64).collect();
-    Priors { h2_grid: a, h2_grid_extra: b, h2_prior: w, h2f_prior: vec![1.0; g], ..Priors::default() }
+    let shares: Vec<Vec<f64>> = a.iter().zip(&b).map(|(x, y)| vec![*x, y[0], y[1]]).collect();
+    let _ = g;
+    grid_priors(&shares, w)
 }
 
 fn y2() -> Dense {
@@ -50,12 +52,15 @@ fn y2() -> Dense {
 fn data() -> ModelData {
     let y = y2();
     let x = intercept(y.nrow);
-    ModelData { z_extra: vec![z2(), z3()], kin_extra: vec![None, None], ..kinship_data(y, x, vec![false], &k1()) }
+    let mut d = kinship_data(y, x, vec![false], &k1());
+    d.terms.push(Term { z: z2(), kin: None });
+    d.terms.push(Term { z: z3(), kin: None });
+    d
 }
 
 /// Dense covariance of one trait (without psi) at grid point g: a1 K + a2 Z2 Z2' + a3 Z3 Z3' + e I.
 fn vdense(pr: &Priors, g: usize) -> Dense {
-    let (a1, a2, a3, e) = (pr.h2_grid[g], pr.h2_grid_extra[g][0], pr.h2_grid_extra[g][1], pr.resid_frac(g));
+    let (a1, a2, a3, e) = (pr.grid.share(g, 0), pr.grid.share(g, 1), pr.grid.share(g, 2), pr.grid.resid(g));
     let (k, z, zz3) = (k1(), z2(), z3());
     let mut v = Dense::zeros(N, N);
     for i in 0..N {
@@ -68,34 +73,33 @@ fn vdense(pr: &Priors, g: usize) -> Dense {
     v
 }
 
-fn sampler(route: GridRoute) -> Sampler {
+fn sampler(route: GridRoute) -> Chain {
     let s = Settings { k: 0, nitt: 10, burnin: 0, thin: 1, seed: 9, threads: 2, reorder: false, grid_route: route, cache_mb: 64, ..Settings::default() };
-    let mut sm = Sampler::new(&data(), &priors(4), &s).unwrap();
-    sm.psi = vec![0.8, 1.3];
-    sm.bmat = Dense::from_vec(1, 2, vec![0.1, 0.25]).unwrap();
+    let mut sm = Chain::new(&data(), &priors(4), &s).unwrap();
+    sm.state.traits.psi = vec![0.8, 1.3];
+    sm.state.traits.b = Dense::from_vec(1, 2, vec![0.1, 0.25]).unwrap();
     sm
 }
 
-fn residual(sm: &Sampler, j: usize) -> Vec<f64> {
+fn residual(sm: &Chain, j: usize) -> Vec<f64> {
     let y = y2();
-    (0..N).map(|i| y.get(i, j) - sm.bmat.get(0, j)).collect()
+    (0..N).map(|i| y.get(i, j) - sm.state.traits.b.get(0, j)).collect()
 }
 
 #[test]
 fn three_term_likelihood_matches_dense_density() {
-    let mut sm = sampler(GridRoute::Full);
-    let e = sm.residuals_marginal();
-    let ng = sm.priors.h2_grid.len();
+    let sm = sampler(GridRoute::Full);
+    let e = resid_marginal(&sm);
+    let ng = sm.fixed.priors.grid.len();
     assert_eq!(ng, 20);
     let all: Vec<usize> = (0..ng).collect();
-    let (w, pr) = (sm.w.clone(), sm.priors.clone());
-    sm.extra.as_mut().unwrap().ensure(&all, &w, &pr);
-    let x = sm.extra.as_ref().unwrap();
+    let _ = &all;
+    let x = sm.fixed.others.as_ref().unwrap();
     for j in 0..2 {
-        let (r, psi) = (residual(&sm, j), sm.psi[j]);
+        let (r, psi) = (residual(&sm, j), sm.state.traits.psi[j]);
         for g in 0..ng {
-            let dense = mvn_logdens(&vdense(&sm.priors, g), psi, &r);
-            let ours = x.loglik(g, &sm.w[g], sm.logdet[g], e.col(j), psi) - 0.5 * N as f64 * psi.ln();
+            let dense = mvn_logdens(&vdense(&sm.fixed.priors, g), psi, &r);
+            let ours = x.loglik(g, &sm.fixed.tables.w, sm.fixed.tables.logdet[g], e.col(j), psi, &sm.fixed.priors.grid) - 0.5 * N as f64 * psi.ln();
             assert!((dense - ours).abs() < 1e-8, "trait {j} grid {g}: {dense} vs {ours}");
         }
     }
@@ -104,12 +108,12 @@ fn three_term_likelihood_matches_dense_density() {
 #[test]
 fn three_term_grid_routes_target_the_exact_grid_posterior() {
     let sm0 = sampler(GridRoute::Full);
-    let pr = &sm0.priors;
+    let pr = &sm0.fixed.priors;
     let exact: Vec<Vec<f64>> = (0..2)
         .map(|j| {
             let r = residual(&sm0, j);
-            let lp: Vec<f64> = (0..pr.h2_grid.len())
-                .map(|g| pr.h2_prior[g].ln() + mvn_logdens(&vdense(pr, g), sm0.psi[j], &r))
+            let lp: Vec<f64> = (0..pr.grid.len())
+                .map(|g| pr.h2_prior[g].ln() + mvn_logdens(&vdense(pr, g), sm0.state.traits.psi[j], &r))
                 .collect();
             normalize_log(&lp)
         })
@@ -126,13 +130,13 @@ fn stacked_further_effects_match_their_dense_conditional() {
     use slamglmm::linalg::solve_upper_t;
     let mut sm = sampler(GridRoute::Full);
     // All prior mass on one grid point where every term is active.
-    let pr = sm.priors.clone();
-    let g0 = (0..pr.h2_grid.len())
-        .find(|&g| pr.h2_grid[g] == 0.25 && pr.h2_grid_extra[g][0] == 0.25 && pr.h2_grid_extra[g][1] == 0.25)
+    let pr = sm.fixed.priors.clone();
+    let g0 = (0..pr.grid.len())
+        .find(|&g| pr.grid.share(g, 0) == 0.25 && pr.grid.share(g, 1) == 0.25 && pr.grid.share(g, 2) == 0.25)
         .unwrap();
-    sm.log_h2_prior = (0..pr.h2_grid.len()).map(|g| if g == g0 { 0.0 } else { f64::NEG_INFINITY }).collect();
+    sm.fixed.tables.log_prior_traits = (0..pr.grid.len()).map(|g| if g == g0 { 0.0 } else { f64::NEG_INFINITY }).collect();
     let j = 1;
-    let (r, psi) = (residual(&sm, j), sm.psi[j]);
+    let (r, psi) = (residual(&sm, j), sm.state.traits.psi[j]);
     // Dense: u | y ~ N(D Z' V^-1 r, psi (D - D Z' V^-1 Z D)), Z = [Z2 Z3], D = diag(a2 I_4, a3 I_2).
     let v = vdense(&pr, g0);
     let mut l = v.data.clone();
@@ -156,8 +160,8 @@ fn stacked_further_effects_match_their_dense_conditional() {
     let reps = 40_000;
     let (mut s1, mut s2, mut s45) = ([0.0; 6], [0.0; 6], 0.0);
     for it in 0..reps {
-        sm.sample_trait_h2(it);
-        let u = sm.extra.as_ref().unwrap().u.col(j).to_vec();
+        sm.step_trait_h2(it);
+        let u = sm.state.traits.other.as_ref().unwrap().u.col(j).to_vec();
         assert_eq!(u.len(), 6);
         for a in 0..6 {
             s1[a] += u[a];

@@ -11,67 +11,69 @@
 //! `sigma2_b_l ~ iG(shape + (p + k_l)/2, scale + 1/2 sum_j b_lj^2 / psi_j + 1/2 sum_h bF_lh^2)`, where k_l
 //! counts the factor coefficients of the columns of X_F mapped to l.
 
-use super::Sampler;
+use super::fixed::Fixed;
+use super::state::{FactorState, ShrinkState, TraitState};
 use crate::rng::{gamma_rate, gamma_rate_truncated, inv_gamma, task_rng, Block};
 
 /// Rounds of the cheap delta update per iteration.
 const DELTA_ROUNDS: usize = 3;
 
-impl Sampler {
-    pub fn sample_lambda_prior(&mut self, it: usize) {
-        let (p, k) = (self.p, self.k);
-        if k == 0 {
-            return;
-        }
-        let nu = self.priors.lambda_nu;
-        let mut rng = task_rng(self.settings.seed, Block::Hyper, 0, it);
-        let tau = self.tau();
-        for h in 0..k {
-            for j in 0..p {
-                let l2 = self.lambda.get(j, h).powi(2) / self.psi[j];
-                let v = gamma_rate(&mut rng, 0.5 * (nu + 1.0), 0.5 * (nu + tau[h] * l2));
-                self.phi.set(j, h, v);
-            }
-        }
-        let m: Vec<f64> = (0..k)
-            .map(|h| (0..p).map(|j| self.phi.get(j, h) * self.lambda.get(j, h).powi(2) / self.psi[j]).sum())
-            .collect();
-        for _ in 0..DELTA_ROUNDS {
-            for l in 0..k {
-                let tau = self.tau();
-                let rate = 1.0 + 0.5 * (l..k).map(|h| tau[h] / self.delta[l] * m[h]).sum::<f64>();
-                let shape_add = 0.5 * (p * (k - l)) as f64;
-                self.delta[l] = if l == 0 {
-                    gamma_rate(&mut rng, self.priors.a1 + shape_add, rate)
-                } else {
-                    gamma_rate_truncated(&mut rng, self.priors.a2 + shape_add, rate, self.priors.delta_min)
-                };
-            }
+/// Block 5: local (phi) and column (delta) shrinkage of the loadings.
+pub fn sample_loading_prior(fx: &Fixed, tr: &TraitState, shrink: &mut ShrinkState, it: usize) {
+    let (p, k) = (fx.p, tr.lambda.ncol);
+    if k == 0 {
+        return;
+    }
+    let nu = fx.priors.lambda_nu;
+    let mut rng = task_rng(fx.settings.seed, Block::Hyper, 0, it);
+    let tau = shrink.tau();
+    for h in 0..k {
+        for j in 0..p {
+            let l2 = tr.lambda.get(j, h).powi(2) / tr.psi[j];
+            let v = gamma_rate(&mut rng, 0.5 * (nu + 1.0), 0.5 * (nu + tau[h] * l2));
+            shrink.phi.set(j, h, v);
         }
     }
-
-    pub fn sample_fixed_variances(&mut self, it: usize) {
-        let mut rng = task_rng(self.settings.seed, Block::Hyper, 1, it);
-        let (shape0, scale0) = (self.priors.b_shape, self.priors.b_scale);
-        for l in 0..self.b {
-            if !self.penalized[l] {
-                continue;
-            }
-            let mut count = self.p;
-            let mut ss: f64 = (0..self.p).map(|j| self.bmat.get(l, j).powi(2) / self.psi[j]).sum();
-            for m in 0..self.bf {
-                if self.xf_map[m] == Some(l) {
-                    count += self.k;
-                    ss += (0..self.k).map(|h| self.bfmat.get(m, h).powi(2)).sum::<f64>();
-                }
-            }
-            self.sigma2_b[l] = inv_gamma(&mut rng, shape0 + 0.5 * count as f64, scale0 + 0.5 * ss);
+    let m: Vec<f64> = (0..k)
+        .map(|h| (0..p).map(|j| shrink.phi.get(j, h) * tr.lambda.get(j, h).powi(2) / tr.psi[j]).sum())
+        .collect();
+    for _ in 0..DELTA_ROUNDS {
+        for l in 0..k {
+            let tau = shrink.tau();
+            let rate = 1.0 + 0.5 * (l..k).map(|h| tau[h] / shrink.delta[l] * m[h]).sum::<f64>();
+            let shape_add = 0.5 * (p * (k - l)) as f64;
+            shrink.delta[l] = if l == 0 {
+                gamma_rate(&mut rng, fx.priors.a1 + shape_add, rate)
+            } else {
+                gamma_rate_truncated(&mut rng, fx.priors.a2 + shape_add, rate, fx.priors.delta_min)
+            };
         }
-        for m in 0..self.bf {
-            if self.xf_map[m].is_none() && self.k > 0 {
-                let ss: f64 = (0..self.k).map(|h| self.bfmat.get(m, h).powi(2)).sum();
-                self.sigma2_bf[m] = inv_gamma(&mut rng, shape0 + 0.5 * self.k as f64, scale0 + 0.5 * ss);
+    }
+}
+
+/// Block 5: the shared fixed-effect variances of traits and factors.
+pub fn sample_fixed_variances(fx: &Fixed, tr: &TraitState, fs: &FactorState, shrink: &mut ShrinkState, it: usize) {
+    let mut rng = task_rng(fx.settings.seed, Block::Hyper, 1, it);
+    let (shape0, scale0) = (fx.priors.b_shape, fx.priors.b_scale);
+    let (p, k) = (fx.p, fs.ft.ncol);
+    for l in 0..fx.b {
+        if !fx.penalized[l] {
+            continue;
+        }
+        let mut count = p;
+        let mut ss: f64 = (0..p).map(|j| tr.b.get(l, j).powi(2) / tr.psi[j]).sum();
+        for m in 0..fx.bf {
+            if fx.xf_map[m] == Some(l) {
+                count += k;
+                ss += (0..k).map(|h| fs.bf.get(m, h).powi(2)).sum::<f64>();
             }
+        }
+        shrink.sigma2_b[l] = inv_gamma(&mut rng, shape0 + 0.5 * count as f64, scale0 + 0.5 * ss);
+    }
+    for m in 0..fx.bf {
+        if fx.xf_map[m].is_none() && k > 0 {
+            let ss: f64 = (0..k).map(|h| fs.bf.get(m, h).powi(2)).sum();
+            shrink.sigma2_bf[m] = inv_gamma(&mut rng, shape0 + 0.5 * k as f64, scale0 + 0.5 * ss);
         }
     }
 }

@@ -1,29 +1,37 @@
-//! The blocked, collapsed Gibbs sampler (MODEL-AND-SAMPLER.md, section 2).
+//! The blocked, collapsed Gibbs sampler (the method is written up in `src/rust/README.md`).
 //!
-//! Everything lives in the rotated space of [`Rotation`]: `yt = Q' H`, `xt = Q' X`, `xft = Q' X_F` and the
-//! factor scores `ft = Q' F`. With one random effect, the random effects U are integrated out of every block;
-//! they are only summarised (as posterior means, Rao-Blackwellised) when draws are saved.
+//! Everything lives in the rotated space of [`crate::rotation::Rotation`]: `yt = Q' H`, `xt = Q' X`,
+//! `xft = Q' X_F` and the factor scores `ft = Q' F`. The rotated random-effect term is integrated out of
+//! every block; the other terms are integrated out where it matters for mixing (the grid steps) and drawn
+//! right after. Fixed data ([`Fixed`]) are built once; the chain state ([`ChainState`]) is split by the
+//! block that writes it; draws leave through [`DrawSink`].
 
 mod adapt;
-pub mod extra;
 mod factor_fixed;
-mod h2;
+pub mod fixed;
+pub mod h2;
 mod hyper;
-mod missing;
-pub mod output;
+pub mod means;
+pub mod others;
+pub mod posterior;
+pub mod record;
+pub mod residuals;
 mod scores;
-mod traits;
+pub mod state;
+pub mod traits;
 
 use faer::Par;
 
 use crate::error::{Result, SlamError};
-use crate::linalg::Dense;
+use crate::link::{self, TraitParams};
 use crate::model::{ModelData, Priors, Settings};
-use crate::rotation::Rotation;
-pub use output::Posterior;
 
-use extra::Extra;
-use missing::Missing;
+pub use fixed::Fixed;
+pub use posterior::Posterior;
+pub use record::{Draw, DrawSink, Recorder};
+pub use state::ChainState;
+
+use means::RunningMeans;
 
 /// What the caller sees while the chain runs: progress, and a way to stop it early.
 pub trait Monitor {
@@ -39,235 +47,108 @@ pub trait Monitor {
 pub struct Silent;
 impl Monitor for Silent {}
 
-/// The state of the chain and the fixed, rotated data.
-pub struct Sampler {
-    pub n: usize,
-    pub p: usize,
-    pub k: usize,
-    pub b: usize,
-    pub bf: usize,
-    pub rot: Rotation,
-    pub xt: Dense,
-    pub xft: Dense,
-    pub penalized: Vec<bool>,
-    pub xf_map: Vec<Option<usize>>,
-    pub priors: Priors,
-    pub settings: Settings,
-    /// log prior weights of the grid points, traits and factors.
-    pub log_h2_prior: Vec<f64>,
-    pub log_h2f_prior: Vec<f64>,
-    /// `w[g][i] = 1 / d_i(h2_g)`, the rotated-row precisions of grid point g.
-    pub w: Vec<Vec<f64>>,
-    /// The same as a G x n matrix, for the grid posteriors as one product.
-    pub w_mat: Dense,
-    /// `sum_i ln d_i(h2_g)`.
-    pub logdet: Vec<f64>,
-    /// Residual share of each grid point.
-    pub efrac: Vec<f64>,
-    /// Neighbouring grid points (Metropolis route).
-    pub neighbours: Vec<Vec<usize>>,
-    /// Random-effect terms beyond the first, when the model has them.
-    pub extra: Option<Extra>,
-    /// Current rotated traits `Q' H` (n x p).
-    pub yt: Dense,
-    pub missing: Missing,
-    // Parameters.
-    pub bmat: Dense,
-    pub lambda: Dense,
-    pub psi: Vec<f64>,
-    pub h2_idx: Vec<usize>,
-    pub bfmat: Dense,
-    pub h2f_idx: Vec<usize>,
-    pub ft: Dense,
-    pub phi: Dense,
-    pub delta: Vec<f64>,
-    /// Shared fixed-effect variances per column of X (unused for flat columns).
-    pub sigma2_b: Vec<f64>,
-    /// Own variances of factor fixed-effect columns that share none with X.
-    pub sigma2_bf: Vec<f64>,
-    /// Moving average of the loadings and the age of each factor (adaptive number of factors).
-    pub lambda_avg: Dense,
-    pub col_age: Vec<usize>,
+/// One chain: its fixed data and its state.
+pub struct Chain {
+    pub fixed: Fixed,
+    pub state: ChainState,
 }
 
-impl Sampler {
-    /// Rotates the data once and sets the chain's starting values.
+impl Chain {
+    /// Builds the fixed data and the starting state.
     pub fn new(data: &ModelData, priors: &Priors, settings: &Settings) -> Result<Self> {
-        let has_random = data.z.is_some();
-        data.validate()?;
-        priors.validate(has_random)?;
-        settings.validate()?;
-        crate::model::check_terms(data, priors)?;
-        let (n, p, k) = (data.n(), data.p(), settings.k);
-        let (b, bf) = (data.x.ncol, data.xf.ncol);
-        let n_flat = data.penalized.iter().filter(|&&x| !x).count();
-        if n <= n_flat {
-            return Err(SlamError::new("more unpenalised fixed effects than rows"));
-        }
-        let rot = Rotation::new(n, data.z.as_ref(), data.kin.as_ref())?;
-        let xt = rot.rotate(&data.x);
-        let xft = rot.rotate(&data.xf);
-        let mut missing = Missing::new(&data.y);
-        if missing.any() {
-            missing.x = data.x.clone();
-        }
-        let yt = rot.rotate(&missing.filled_start(&data.y));
-
-        let grid = &priors.h2_grid;
-        let ng = grid.len();
-        let mut w = Vec::with_capacity(ng);
-        let mut logdet = Vec::with_capacity(ng);
-        let mut w_mat = Dense::zeros(ng, n);
-        let efrac: Vec<f64> = (0..ng).map(|g| priors.resid_frac(g)).collect();
-        for (g, &h2) in grid.iter().enumerate() {
-            let d: Vec<f64> = rot.s.iter().map(|&s| h2 * s + efrac[g]).collect();
-            logdet.push(d.iter().map(|v| v.ln()).sum());
-            let wg: Vec<f64> = d.iter().map(|v| 1.0 / v).collect();
-            for i in 0..n {
-                w_mat.set(g, i, wg[i]);
-            }
-            w.push(wg);
-        }
-        let log_weights = |wts: &[f64]| -> Vec<f64> {
-            let tot: f64 = wts.iter().sum();
-            wts.iter().map(|v| (v / tot).ln()).collect()
-        };
-
-        // Starting values: middle of the grid, half the (standardised) variance to psi, small loadings,
-        // scores from the prior; the first trait block then draws B and Lambda from their conditionals.
-        // Start in the middle of the grid, or at the most likely point a priori where the middle has no mass.
-        let start = |w: &[f64]| {
-            if w[ng / 2] > 0.0 {
-                ng / 2
-            } else {
-                (0..ng).fold(0, |best, g| if w[g] > w[best] { g } else { best })
-            }
-        };
-        let extra = if data.z_extra.is_empty() {
-            None
-        } else {
-            Some(Extra::new(&data.z_extra, &data.kin_extra, &rot, p, k, settings.cache_mb)?)
-        };
-        let neighbours = if extra.is_some() { extra::grid_neighbours(priors) } else { Vec::new() };
-        let mut lambda = Dense::zeros(p, k);
-        let mut ft = Dense::zeros(n, k);
-        let mut rng = crate::rng::task_rng(settings.seed, crate::rng::Block::Hyper, usize::MAX >> 16, 0);
-        for v in lambda.data.iter_mut() {
-            *v = 0.1 * crate::rng::normal(&mut rng);
-        }
-        for v in ft.data.iter_mut() {
-            *v = crate::rng::normal(&mut rng);
-        }
-        let s2b0 = if priors.b_shape > 1.0 { priors.b_scale / (priors.b_shape - 1.0) } else { priors.b_scale };
-        Ok(Sampler {
-            n,
-            p,
-            k,
-            b,
-            bf,
-            xt,
-            xft,
-            penalized: data.penalized.clone(),
-            xf_map: data.xf_map.clone(),
-            log_h2_prior: log_weights(&priors.h2_prior),
-            log_h2f_prior: log_weights(&priors.h2f_prior),
-            w,
-            w_mat,
-            logdet,
-            efrac,
-            neighbours,
-            extra,
-            yt,
-            missing,
-            bmat: Dense::zeros(b, p),
-            lambda: lambda.clone(),
-            psi: vec![0.5; p],
-            h2_idx: vec![start(&priors.h2_prior); p],
-            bfmat: Dense::zeros(bf, k),
-            h2f_idx: vec![start(&priors.h2f_prior); k],
-            ft,
-            phi: Dense::from_vec(p, k, vec![1.0; p * k])?,
-            delta: vec![1.0; k],
-            sigma2_b: vec![s2b0; b],
-            sigma2_bf: vec![s2b0; bf],
-            lambda_avg: lambda.clone(),
-            col_age: vec![0; k],
-            rot,
-            priors: priors.clone(),
-            settings: settings.clone(),
-        })
+        let fixed = Fixed::new(data, priors, settings)?;
+        let state = ChainState::start(&fixed)?;
+        Ok(Chain { fixed, state })
     }
 
-    /// One iteration, in the order of section 2 of the design note.
+    /// Block 1: the observation models (latent H and the families' parameters).
+    pub fn step_link(&mut self, it: usize) {
+        let st = &mut self.state;
+        link::update(&self.fixed, &st.traits, &st.factors, &mut st.link, &mut st.yt, it);
+    }
+
+    /// Block 2: `(b_j, lambda_j, psi_j)` jointly, then `h2_j` on its grid (and the other terms' effects).
+    pub fn step_traits(&mut self, it: usize) {
+        let st = &mut self.state;
+        traits::sample(&self.fixed, &st.yt, &st.factors.ft, &st.shrink, &mut st.traits, it);
+    }
+
+    pub fn step_trait_h2(&mut self, it: usize) {
+        let st = &mut self.state;
+        h2::sample_traits(&self.fixed, &st.yt, &st.factors.ft, &mut st.traits, it);
+    }
+
+    /// Block 3: the factors' fixed effects, then their grid points.
+    pub fn step_factor_fixed(&mut self, it: usize) {
+        let st = &mut self.state;
+        factor_fixed::sample(&self.fixed, &st.shrink, &mut st.factors, it);
+    }
+
+    pub fn step_factor_h2(&mut self, it: usize) {
+        h2::sample_factors(&self.fixed, &mut self.state.factors, it);
+    }
+
+    /// Block 4: the factor scores, rows independent in the rotated space.
+    pub fn step_scores(&mut self, it: usize) {
+        let st = &mut self.state;
+        scores::sample(&self.fixed, &st.yt, &st.traits, &mut st.factors, it);
+    }
+
+    /// Block 5: shrinkage of the loadings and the shared fixed-effect variances.
+    pub fn step_hyper(&mut self, it: usize) {
+        let st = &mut self.state;
+        if st.k() > 0 {
+            hyper::sample_loading_prior(&self.fixed, &st.traits, &mut st.shrink, it);
+        }
+        hyper::sample_fixed_variances(&self.fixed, &st.traits, &st.factors, &mut st.shrink, it);
+    }
+
+    /// Block 6, burn-in only: adapt the number of factors and keep them ordered by size, so that the
+    /// saved chain is a plain Gibbs chain with a fixed number of factors.
+    pub fn step_adapt(&mut self, it: usize) {
+        let (fx, st) = (&self.fixed, &mut self.state);
+        if it > fx.settings.burnin {
+            return;
+        }
+        if fx.settings.adapt {
+            adapt::track_loadings(st);
+            adapt::adapt_factors(fx, st, it);
+        }
+        if fx.settings.reorder {
+            adapt::reorder_factors(st);
+        }
+    }
+
+    /// One iteration: the blocks in order.
     pub fn iterate(&mut self, it: usize) {
-        self.impute_missing(it); // 1. observation model: missing entries of H
-        self.sample_traits(it); // 2. (b_j, lambda_j, psi_j) jointly, U_R integrated out
-        self.sample_trait_h2(it); //    h2_j on its grid
-        if self.k > 0 {
-            self.sample_factor_fixed(it); // 3. bF_h
-            self.sample_factor_h2(it); //    h2F_h on its grid
-            self.sample_scores(it); // 4. F, rows independent in the rotated space
-            self.sample_lambda_prior(it); // 5. phi, delta
+        self.step_link(it);
+        self.step_traits(it);
+        self.step_trait_h2(it);
+        if self.state.k() > 0 {
+            self.step_factor_fixed(it);
+            self.step_factor_h2(it);
+            self.step_scores(it);
         }
-        self.sample_fixed_variances(it); // 5. sigma2_b
-        if it <= self.settings.burnin {
-            // 6. burn-in only: the saved chain is a plain Gibbs chain with a fixed number of factors.
-            if self.settings.adapt {
-                self.track_loadings();
-                self.adapt_factors(it);
+        self.step_hyper(it);
+        self.step_adapt(it);
+    }
+
+    /// Acceptance rate of each trait's Metropolis-Hastings step after burn-in (NaN where the family has
+    /// none or nothing was proposed).
+    pub fn acceptance(&self) -> Vec<f64> {
+        let mut out = vec![f64::NAN; self.fixed.p];
+        for (c, &j) in self.fixed.obs.latent.iter().enumerate() {
+            let (a, n) = match &self.state.link.params[c] {
+                TraitParams::Ordinal(cp) => (cp.accepted, cp.proposed),
+                TraitParams::NegBin(sz) => (sz.accepted, sz.proposed),
+                TraitParams::Poisson(st) => (st.accepted, st.proposed),
+                TraitParams::None => (0, 0),
+            };
+            if n > 0 {
+                out[j] = a as f64 / n as f64;
             }
-            if self.settings.reorder {
-                self.reorder_factors();
-            }
         }
-    }
-
-    /// `tau_h = prod_{l <= h} delta_l`.
-    pub fn tau(&self) -> Vec<f64> {
-        let mut t = Vec::with_capacity(self.k);
-        let mut acc = 1.0;
-        for &d in &self.delta {
-            acc *= d;
-            t.push(acc);
-        }
-        t
-    }
-
-    /// The traits the regressions see: `yt`, less the offsets `O` of further random effects.
-    pub fn trait_target(&self) -> Dense {
-        let mut t = self.yt.clone();
-        if let Some(x) = &self.extra {
-            t.data.iter_mut().zip(&x.o.data).for_each(|(a, b)| *a -= b);
-        }
-        t
-    }
-
-    /// Rotated residuals `E = yt - O - xt B - ft Lambda'` (n x p), given every random effect but the first.
-    pub fn residuals(&self) -> Dense {
-        let mut e = self.residuals_marginal();
-        if let Some(x) = &self.extra {
-            e.data.iter_mut().zip(&x.o.data).for_each(|(a, b)| *a -= b);
-        }
-        e
-    }
-
-    /// Rotated residuals with every random effect integrated out: `yt - xt B - ft Lambda'`.
-    pub fn residuals_marginal(&self) -> Dense {
-        let mut e = self.yt.clone();
-        crate::linalg::gemm(&mut e, true, &self.xt, false, &self.bmat, -1.0);
-        if self.k > 0 {
-            crate::linalg::gemm_nt(&mut e, true, &self.ft, &self.lambda, -1.0);
-        }
-        e
-    }
-
-    /// Traits grouped by their current grid point: (grid index, trait indices), occupied points only.
-    pub fn trait_groups(&self) -> Vec<(usize, Vec<usize>)> {
-        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); self.w.len()];
-        for (j, &g) in self.h2_idx.iter().enumerate() {
-            groups[g].push(j);
-        }
-        groups.into_iter().enumerate().filter(|(_, v)| !v.is_empty()).collect()
+        out
     }
 }
 
@@ -282,20 +163,28 @@ pub fn run(data: &ModelData, priors: &Priors, settings: &Settings, monitor: &mut
         .num_threads(settings.threads.max(1))
         .build()
         .map_err(|e| SlamError::new(format!("could not start the thread pool: {e}")))?;
-    let mut sampler = pool.install(|| Sampler::new(data, priors, settings))?;
-    // The posterior store is made at the first saved draw, when the number of factors is final.
-    let mut post: Option<Posterior> = None;
+    let mut chain = pool.install(|| Chain::new(data, priors, settings))?;
+    let mut recorder = Recorder::default();
+    // The stores are made at the first saved draw, when the number of factors is final.
+    let mut store: Option<(Posterior, RunningMeans)> = None;
     let mut k_trace = Vec::with_capacity(settings.burnin);
     let (mut iterations, mut interrupted) = (0, false);
+    let new_store = |c: &Chain| {
+        let fx = &c.fixed;
+        (Posterior::new(fx.p, c.state.k(), fx.b, fx.bf, fx.n_terms, settings.n_saved()), RunningMeans::new(fx, &c.state))
+    };
     for it in 1..=settings.nitt {
         pool.install(|| {
-            sampler.iterate(it);
+            chain.iterate(it);
             if settings.is_saved(it) {
-                post.get_or_insert_with(|| Posterior::new(&sampler, data)).record(&sampler);
+                let (post, means) = store.get_or_insert_with(|| new_store(&chain));
+                let sign = recorder.signs(&chain.state.traits.lambda);
+                post.record(&Recorder::draw(&chain.fixed, &chain.state, &sign));
+                means.add(&chain.fixed, &chain.state, &sign);
             }
         });
         if it <= settings.burnin {
-            k_trace.push(sampler.k);
+            k_trace.push(chain.state.k());
         }
         iterations = it;
         monitor.progress(it, settings.nitt);
@@ -304,10 +193,11 @@ pub fn run(data: &ModelData, priors: &Priors, settings: &Settings, monitor: &mut
             break;
         }
     }
-    let mut post = post.unwrap_or_else(|| Posterior::new(&sampler, data));
+    let (mut post, means) = store.unwrap_or_else(|| new_store(&chain));
     post.iterations = iterations;
     post.interrupted = interrupted;
     post.k_trace = k_trace;
-    pool.install(|| post.finish(&sampler, data));
+    post.acceptance = chain.acceptance();
+    post.means = Some(pool.install(|| means.finish(&chain.fixed, data)));
     Ok(post)
 }

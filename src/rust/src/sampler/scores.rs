@@ -11,111 +11,112 @@
 
 use rayon::prelude::*;
 
-use super::Sampler;
+use super::fixed::Fixed;
+use super::residuals::trait_target;
+use super::state::{FactorState, TraitState};
 use crate::linalg::{cholesky_in_place, gemm, solve_lower, solve_upper_t, Dense};
 use crate::rng::{normal, task_rng, Block};
 
 /// Rows per parallel task (fixed, so draws do not depend on the thread count).
 const ROWS: usize = 32;
 
-impl Sampler {
-    pub fn sample_scores(&mut self, it: usize) {
-        let (n, k) = (self.n, self.k);
-        if k == 0 {
-            return;
-        }
-        // Right-hand side from the traits: (E0 o Wt) Lambda.
-        let mut e0 = self.trait_target();
-        gemm(&mut e0, true, &self.xt, false, &self.bmat, -1.0);
-        {
-            let (w, psi, h2_idx) = (&self.w, &self.psi, &self.h2_idx);
-            e0.data.par_chunks_mut(n).enumerate().for_each(|(j, col)| {
-                let wj = &w[h2_idx[j]];
-                let ip = 1.0 / psi[j];
-                for (v, wi) in col.iter_mut().zip(wj) {
-                    *v *= wi * ip;
-                }
-            });
-        }
-        let mut rhs = Dense::zeros(n, k);
-        gemm(&mut rhs, false, &e0, false, &self.lambda, 1.0);
-        // Prior mean of the scores.
-        let mut mf = Dense::zeros(n, k);
-        gemm(&mut mf, false, &self.xft, false, &self.bfmat, 1.0);
-        if let Some(x) = &self.extra {
-            mf.data.iter_mut().zip(&x.of.data).for_each(|(a, b)| *a += b);
-        }
+/// Block 4: new factor scores `fs.ft` given the traits.
+pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it: usize) {
+    let (n, k) = (fx.n, fs.ft.ncol);
+    if k == 0 {
+        return;
+    }
+    // Right-hand side from the traits: (E0 o Wt) Lambda.
+    let mut e0 = trait_target(yt, tr);
+    gemm(&mut e0, true, &fx.xt, false, &tr.b, -1.0);
+    {
+        let (w, psi, h2_idx) = (&fx.tables.w, &tr.psi, &tr.h2);
+        e0.data.par_chunks_mut(n).enumerate().for_each(|(j, col)| {
+            let wj = &w[h2_idx[j]];
+            let ip = 1.0 / psi[j];
+            for (v, wi) in col.iter_mut().zip(wj) {
+                *v *= wi * ip;
+            }
+        });
+    }
+    let mut rhs = Dense::zeros(n, k);
+    gemm(&mut rhs, false, &e0, false, &tr.lambda, 1.0);
+    // Prior mean of the scores.
+    let mut mf = Dense::zeros(n, k);
+    gemm(&mut mf, false, &fx.xft, false, &fs.bf, 1.0);
+    if let Some(x) = &fs.other {
+        mf.data.iter_mut().zip(&x.o.data).for_each(|(a, b)| *a += b);
+    }
 
-        // M_g for each occupied grid point.
-        let groups: Vec<(usize, Vec<f64>)> = self
-            .trait_groups()
-            .into_iter()
-            .map(|(g, traits)| {
-                let mut lg = Dense::zeros(traits.len(), k);
-                for (r, &j) in traits.iter().enumerate() {
-                    let s = 1.0 / self.psi[j].sqrt();
-                    for h in 0..k {
-                        lg.set(r, h, self.lambda.get(j, h) * s);
-                    }
+    // M_g for each occupied grid point.
+    let groups: Vec<(usize, Vec<f64>)> = fx
+        .groups(&tr.h2)
+        .into_iter()
+        .map(|(g, traits)| {
+            let mut lg = Dense::zeros(traits.len(), k);
+            for (r, &j) in traits.iter().enumerate() {
+                let s = 1.0 / tr.psi[j].sqrt();
+                for h in 0..k {
+                    lg.set(r, h, tr.lambda.get(j, h) * s);
                 }
-                let mut m = Dense::zeros(k, k);
-                gemm(&mut m, false, &lg, true, &lg, 1.0);
-                (g, m.data)
-            })
-            .collect();
+            }
+            let mut m = Dense::zeros(k, k);
+            gemm(&mut m, false, &lg, true, &lg, 1.0);
+            (g, m.data)
+        })
+        .collect();
 
-        let h2f: Vec<f64> = self.h2f_idx.iter().map(|&g| self.priors.h2_grid[g]).collect();
-        let ef: Vec<f64> = self.h2f_idx.iter().map(|&g| self.efrac[g]).collect();
-        let s = &self.rot.s;
-        let w = &self.w;
-        let seed = self.settings.seed;
-        let new_rows: Vec<Vec<f64>> = (0..n.div_ceil(ROWS))
-            .into_par_iter()
-            .map(|chunk| {
-                let lo = chunk * ROWS;
-                let hi = (lo + ROWS).min(n);
-                let mut out = vec![0.0; (hi - lo) * k];
-                let mut prec = vec![0.0; k * k];
-                let mut mu = vec![0.0; k];
-                for i in lo..hi {
-                    prec.iter_mut().for_each(|v| *v = 0.0);
-                    for (g, m) in &groups {
-                        let wi = w[*g][i];
-                        for (pv, mv) in prec.iter_mut().zip(m) {
-                            *pv += wi * mv;
-                        }
-                    }
-                    for h in 0..k {
-                        let dfi = h2f[h] * s[i] + ef[h];
-                        prec[h * k + h] += 1.0 / dfi;
-                        mu[h] = rhs.get(i, h) + mf.get(i, h) / dfi;
-                    }
-                    let row = &mut out[(i - lo) * k..(i - lo + 1) * k];
-                    if !cholesky_in_place(&mut prec, k) {
-                        // Not reachable for a positive prior precision; keep the row's current values.
-                        row.fill(f64::NAN);
-                        continue;
-                    }
-                    let mut rng = task_rng(seed, Block::Scores, i, it);
-                    solve_lower(&prec, k, &mut mu);
-                    for v in mu.iter_mut() {
-                        *v += normal(&mut rng);
-                    }
-                    solve_upper_t(&prec, k, &mut mu);
-                    row.copy_from_slice(&mu);
-                }
-                out
-            })
-            .collect();
-        for (chunk, rows) in new_rows.iter().enumerate() {
+    let h2f: Vec<f64> = fs.h2.iter().map(|&g| fx.tables.rot_share[g]).collect();
+    let ef: Vec<f64> = fs.h2.iter().map(|&g| fx.tables.efrac[g]).collect();
+    let s = &fx.rot.s;
+    let w = &fx.tables.w;
+    let seed = fx.settings.seed;
+    let new_rows: Vec<Vec<f64>> = (0..n.div_ceil(ROWS))
+        .into_par_iter()
+        .map(|chunk| {
             let lo = chunk * ROWS;
-            for (r, vals) in rows.chunks(k).enumerate() {
-                if vals.iter().any(|v| v.is_nan()) {
-                    continue;
+            let hi = (lo + ROWS).min(n);
+            let mut out = vec![0.0; (hi - lo) * k];
+            let mut prec = vec![0.0; k * k];
+            let mut mu = vec![0.0; k];
+            for i in lo..hi {
+                prec.iter_mut().for_each(|v| *v = 0.0);
+                for (g, m) in &groups {
+                    let wi = w[*g][i];
+                    for (pv, mv) in prec.iter_mut().zip(m) {
+                        *pv += wi * mv;
+                    }
                 }
                 for h in 0..k {
-                    self.ft.set(lo + r, h, vals[h]);
+                    let dfi = h2f[h] * s[i] + ef[h];
+                    prec[h * k + h] += 1.0 / dfi;
+                    mu[h] = rhs.get(i, h) + mf.get(i, h) / dfi;
                 }
+                let row = &mut out[(i - lo) * k..(i - lo + 1) * k];
+                if !cholesky_in_place(&mut prec, k) {
+                    // Not reachable for a positive prior precision; keep the row's current values.
+                    row.fill(f64::NAN);
+                    continue;
+                }
+                let mut rng = task_rng(seed, Block::Scores, i, it);
+                solve_lower(&prec, k, &mut mu);
+                for v in mu.iter_mut() {
+                    *v += normal(&mut rng);
+                }
+                solve_upper_t(&prec, k, &mut mu);
+                row.copy_from_slice(&mu);
+            }
+            out
+        })
+        .collect();
+    for (chunk, rows) in new_rows.iter().enumerate() {
+        let lo = chunk * ROWS;
+        for (r, vals) in rows.chunks(k).enumerate() {
+            if vals.iter().any(|v| v.is_nan()) {
+                continue;
+            }
+            for h in 0..k {
+                fs.ft.set(lo + r, h, vals[h]);
             }
         }
     }

@@ -7,17 +7,22 @@
 //! `psi_j ~ iG(nu/2, nu V/2)`,
 //!
 //! with `D_j^-1 = diag(1/sigma2_b (0 for flat columns), phi_j1 tau_1, ..., phi_jk tau_k)`. This normal-gamma
-//! prior makes the conditional of `(beta_j, psi_j)` one joint draw (MODEL-AND-SAMPLER.md, section 2):
+//! prior makes the conditional of `(beta_j, psi_j)` one joint draw:
 //!
 //! `P = A' W A + D_j^-1`, `m = P^-1 A' W yt_j`, `S = yt_j' W yt_j - m' P m`,
 //! `psi_j ~ iG(nu/2 + (n - n_flat)/2, nu V/2 + S/2)`, `beta_j | psi_j ~ N(m, psi_j P^-1)`.
+//!
+//! For probit and ordinal traits psi_j is fixed at 1 (their latent scale has no scale of its own) and only
+//! `beta_j | psi_j = 1` is drawn.
 //!
 //! `A' W A` depends on trait j only through its grid point, so it is formed once per occupied grid point,
 //! and `A' W Y_g` is one product per grid point over the traits of that group.
 
 use rayon::prelude::*;
 
-use super::Sampler;
+use super::fixed::Fixed;
+use super::residuals::trait_target;
+use super::state::{ShrinkState, TraitState};
 use crate::linalg::{cholesky_in_place, gemm, solve_lower, solve_upper_t, Dense};
 use crate::rng::{inv_gamma, normal, task_rng, Block};
 
@@ -32,119 +37,121 @@ struct GroupProducts {
     ywy: Vec<f64>,
 }
 
-impl Sampler {
-    /// `[xt, ft]`.
-    pub(crate) fn design_a(&self) -> Dense {
-        let mut a = Dense::zeros(self.n, self.b + self.k);
-        a.data[..self.n * self.b].copy_from_slice(&self.xt.data);
-        a.data[self.n * self.b..].copy_from_slice(&self.ft.data);
-        a
-    }
+/// `[xt, ft]`.
+fn design_a(fx: &Fixed, ft: &Dense) -> Dense {
+    let mut a = Dense::zeros(fx.n, fx.b + ft.ncol);
+    a.data[..fx.n * fx.b].copy_from_slice(&fx.xt.data);
+    a.data[fx.n * fx.b..].copy_from_slice(&ft.data);
+    a
+}
 
-    fn group_products(&self, a: &Dense) -> Vec<GroupProducts> {
-        let q = a.ncol;
-        let target = self.trait_target();
-        self.trait_groups()
-            .into_iter()
-            .map(|(g, traits)| {
-                let w = &self.w[g];
-                let mut wa = a.clone();
-                for c in 0..q {
-                    for (v, wi) in wa.col_mut(c).iter_mut().zip(w) {
-                        *v *= wi;
-                    }
+fn group_products(fx: &Fixed, a: &Dense, target: &Dense, h2: &[usize]) -> Vec<GroupProducts> {
+    let q = a.ncol;
+    fx.groups(h2)
+        .into_iter()
+        .map(|(g, traits)| {
+            let w = &fx.tables.w[g];
+            let mut wa = a.clone();
+            for c in 0..q {
+                for (v, wi) in wa.col_mut(c).iter_mut().zip(w) {
+                    *v *= wi;
                 }
-                let mut atwa = Dense::zeros(q, q);
-                gemm(&mut atwa, false, a, true, &wa, 1.0);
-                let yg = target.select_cols(&traits);
-                let mut atwy = Dense::zeros(q, traits.len());
-                gemm(&mut atwy, false, &wa, true, &yg, 1.0);
-                let ywy = (0..traits.len())
-                    .map(|c| yg.col(c).iter().zip(w).map(|(y, wi)| y * y * wi).sum())
-                    .collect();
-                GroupProducts { traits, atwa: atwa.data, atwy, ywy }
-            })
-            .collect()
-    }
-
-    /// Prior precisions (in units of psi_j) of trait j's coefficients `[b_j, lambda_j]`.
-    pub(crate) fn prior_precision(&self, j: usize, tau: &[f64], out: &mut [f64]) {
-        for l in 0..self.b {
-            out[l] = if self.penalized[l] { 1.0 / self.sigma2_b[l] } else { 0.0 };
-        }
-        for h in 0..self.k {
-            out[self.b + h] = self.phi.get(j, h) * tau[h];
-        }
-    }
-
-    pub fn sample_traits(&mut self, it: usize) {
-        let a = self.design_a();
-        let q = a.ncol;
-        let groups = self.group_products(&a);
-        let tau = self.tau();
-        let n_flat = self.penalized.iter().filter(|&&x| !x).count();
-        let shape = 0.5 * (self.priors.psi_nu + (self.n - n_flat) as f64);
-        let scale0 = 0.5 * self.priors.psi_nu * self.priors.psi_v;
-        let seed = self.settings.seed;
-
-        // (trait, group, position in group) for a flat parallel loop over traits.
-        let mut index = Vec::with_capacity(self.p);
-        for (gi, grp) in groups.iter().enumerate() {
-            for (pos, &j) in grp.traits.iter().enumerate() {
-                index.push((j, gi, pos));
             }
+            let mut atwa = Dense::zeros(q, q);
+            gemm(&mut atwa, false, a, true, &wa, 1.0);
+            let yg = target.select_cols(&traits);
+            let mut atwy = Dense::zeros(q, traits.len());
+            gemm(&mut atwy, false, &wa, true, &yg, 1.0);
+            let ywy = (0..traits.len())
+                .map(|c| yg.col(c).iter().zip(w).map(|(y, wi)| y * y * wi).sum())
+                .collect();
+            GroupProducts { traits, atwa: atwa.data, atwy, ywy }
+        })
+        .collect()
+}
+
+/// Prior precisions (in units of psi_j) of trait j's coefficients `[b_j, lambda_j]`.
+pub(crate) fn prior_precision(fx: &Fixed, shrink: &ShrinkState, j: usize, tau: &[f64], out: &mut [f64]) {
+    for l in 0..fx.b {
+        out[l] = if fx.penalized[l] { 1.0 / shrink.sigma2_b[l] } else { 0.0 };
+    }
+    for h in 0..tau.len() {
+        out[fx.b + h] = shrink.phi.get(j, h) * tau[h];
+    }
+}
+
+/// Block 2: `(b_j, lambda_j, psi_j)` of every trait from its joint conditional (psi_j stays at 1 for traits
+/// whose family fixes it).
+pub fn sample(fx: &Fixed, yt: &Dense, ft: &Dense, shrink: &ShrinkState, tr: &mut TraitState, it: usize) {
+    let (b, k) = (fx.b, ft.ncol);
+    let a = design_a(fx, ft);
+    let q = a.ncol;
+    let groups = group_products(fx, &a, &trait_target(yt, tr), &tr.h2);
+    let tau = shrink.tau();
+    let shape = 0.5 * (fx.priors.psi_nu + (fx.n - fx.n_flat) as f64);
+    let scale0 = 0.5 * fx.priors.psi_nu * fx.priors.psi_v;
+    let seed = fx.settings.seed;
+
+    // (trait, group, position in group) for a flat parallel loop over traits.
+    let mut index = Vec::with_capacity(fx.p);
+    for (gi, grp) in groups.iter().enumerate() {
+        for (pos, &j) in grp.traits.iter().enumerate() {
+            index.push((j, gi, pos));
         }
-        let this = &*self;
-        let draws: Vec<(usize, Vec<f64>, f64)> = index
-            .par_iter()
-            .map(|&(j, gi, pos)| {
-                let grp = &groups[gi];
-                let mut prec = grp.atwa.clone();
-                let mut d = vec![0.0; q];
-                this.prior_precision(j, &tau, &mut d);
-                for l in 0..q {
-                    prec[l * q + l] += d[l];
+    }
+    let cur = &*tr;
+    let draws: Vec<(usize, Vec<f64>, f64)> = index
+        .par_iter()
+        .map(|&(j, gi, pos)| {
+            let grp = &groups[gi];
+            let mut prec = grp.atwa.clone();
+            let mut d = vec![0.0; q];
+            prior_precision(fx, shrink, j, &tau, &mut d);
+            for l in 0..q {
+                prec[l * q + l] += d[l];
+            }
+            let mut rng = task_rng(seed, Block::Traits, j, it);
+            let c = grp.atwy.col(pos);
+            // Other random effects are part of the conditioning: their prior N(0, psi_j K_e(a)) adds to
+            // psi_j's shape and scale.
+            let (shape_j, scale_j) = match (&fx.others, &cur.other) {
+                (Some(x), Some(e)) => {
+                    let (quad, r) = x.prior_quad(cur.h2[j], e.u.col(j), &fx.priors.grid);
+                    (shape + 0.5 * r as f64, scale0 + 0.5 * quad)
                 }
-                let mut rng = task_rng(seed, Block::Traits, j, it);
-                let c = grp.atwy.col(pos);
-                // Further random effects are part of the conditioning: their prior N(0, psi_j K_e(a))
-                // adds to psi_j's shape and scale.
-                let (shape_j, scale_j) = match &this.extra {
-                    Some(x) => {
-                        let (quad, r) = x.prior_quad(this.h2_idx[j], x.u.col(j), &this.priors);
-                        (shape + 0.5 * r as f64, scale0 + 0.5 * quad)
+                _ => (shape, scale0),
+            };
+            let fixed_psi = fx.obs.family(j).fixed_variance().then_some(cur.psi[j]);
+            draw_normal_gamma(&mut prec, q, c, grp.ywy[pos], shape_j, scale_j, fixed_psi, &mut rng)
+                .map(|(beta, psi)| (j, beta, psi))
+                // A precision that is not positive definite (numerically) keeps the current values.
+                .unwrap_or_else(|| {
+                    let mut beta = vec![0.0; q];
+                    for l in 0..b {
+                        beta[l] = cur.b.get(l, j);
                     }
-                    None => (shape, scale0),
-                };
-                draw_normal_gamma(&mut prec, q, c, grp.ywy[pos], shape_j, scale_j, &mut rng)
-                    .map(|(beta, psi)| (j, beta, psi))
-                    // A precision that is not positive definite (numerically) keeps the current values.
-                    .unwrap_or_else(|| {
-                        let mut beta = vec![0.0; q];
-                        for l in 0..this.b {
-                            beta[l] = this.bmat.get(l, j);
-                        }
-                        for h in 0..this.k {
-                            beta[this.b + h] = this.lambda.get(j, h);
-                        }
-                        (j, beta, this.psi[j])
-                    })
-            })
-            .collect();
-        for (j, beta, psi) in draws {
-            for l in 0..self.b {
-                self.bmat.set(l, j, beta[l]);
-            }
-            for h in 0..self.k {
-                self.lambda.set(j, h, beta[self.b + h]);
-            }
-            self.psi[j] = psi;
+                    for h in 0..k {
+                        beta[b + h] = cur.lambda.get(j, h);
+                    }
+                    (j, beta, cur.psi[j])
+                })
+        })
+        .collect();
+    for (j, beta, psi) in draws {
+        for l in 0..b {
+            tr.b.set(l, j, beta[l]);
         }
+        for h in 0..k {
+            tr.lambda.set(j, h, beta[b + h]);
+        }
+        tr.psi[j] = psi;
     }
 }
 
 /// One normal-gamma draw: `prec` (q x q, overwritten by its Cholesky factor) is `P`, `c` is `A' W y`, `ywy`
-/// is `y' W y`. Returns `(beta, psi)` or None when P is not positive definite.
+/// is `y' W y`. Returns `(beta, psi)` or None when P is not positive definite. With `fixed_psi`, psi is
+/// not drawn and `beta ~ N(P^-1 c, psi P^-1)` at that value.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn draw_normal_gamma(
     prec: &mut [f64],
     q: usize,
@@ -152,6 +159,7 @@ pub(crate) fn draw_normal_gamma(
     ywy: f64,
     shape: f64,
     scale0: f64,
+    fixed_psi: Option<f64>,
     rng: &mut rand::rngs::ChaCha8Rng,
 ) -> Option<(Vec<f64>, f64)> {
     if !cholesky_in_place(prec, q) {
@@ -162,7 +170,10 @@ pub(crate) fn draw_normal_gamma(
     solve_lower(prec, q, &mut u);
     let quad: f64 = u.iter().map(|v| v * v).sum();
     let sse = (ywy - quad).max(0.0);
-    let psi = inv_gamma(rng, shape, scale0 + 0.5 * sse);
+    let psi = match fixed_psi {
+        Some(v) => v,
+        None => inv_gamma(rng, shape, scale0 + 0.5 * sse),
+    };
     let sd = psi.sqrt();
     let mut beta: Vec<f64> = u.iter().map(|&ui| ui + sd * normal(rng)).collect();
     solve_upper_t(prec, q, &mut beta);
@@ -194,7 +205,7 @@ mod tests {
         let mut s_bb = [0.0; 3];
         for _ in 0..n {
             let mut prec = p;
-            let (beta, psi) = draw_normal_gamma(&mut prec, 2, &c, ywy, shape, scale0, &mut rng).unwrap();
+            let (beta, psi) = draw_normal_gamma(&mut prec, 2, &c, ywy, shape, scale0, None, &mut rng).unwrap();
             s_psi += psi;
             s_psi2 += psi * psi;
             s_b[0] += beta[0];

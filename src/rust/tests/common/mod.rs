@@ -3,7 +3,8 @@
 
 use slamglmm::linalg::{cholesky_in_place, solve_lower};
 use slamglmm::simulate::{simulate, Simulated, Truth};
-use slamglmm::{run, Dense, ModelData, Posterior, Priors, Settings, Silent};
+use slamglmm::sampler::residuals;
+use slamglmm::{run, Chain, Dense, ModelData, Posterior, Priors, Settings, Silent, Term};
 
 pub fn intercept(n: usize) -> Dense {
     Dense::from_vec(n, 1, vec![1.0; n]).unwrap()
@@ -13,17 +14,34 @@ pub fn intercept(n: usize) -> Dense {
 /// further random-effect terms).
 pub fn kinship_data(y: Dense, x: Dense, penalized: Vec<bool>, kin: &Dense) -> ModelData {
     let n = y.nrow;
-    ModelData {
-        y,
-        x,
-        penalized,
-        xf: Dense::zeros(n, 0),
-        xf_map: vec![],
-        z: Some(Dense::identity(n)),
-        kin: Some(kin.clone()),
-        z_extra: vec![],
-        kin_extra: vec![],
+    ModelData::gaussian(y, x, penalized, Dense::zeros(n, 0), vec![], vec![Term { z: Dense::identity(n), kin: Some(kin.clone()) }])
+}
+
+/// Rotated trait residuals given every random effect but the rotated one.
+pub fn resid(c: &Chain) -> Dense {
+    residuals::traits(&c.fixed, &c.state.yt, &c.state.traits, &c.state.factors.ft)
+}
+
+/// Rotated trait residuals with every random effect integrated out.
+pub fn resid_marginal(c: &Chain) -> Dense {
+    residuals::traits_marginal(&c.fixed, &c.state.yt, &c.state.traits, &c.state.factors.ft)
+}
+
+/// The simplex grid of several terms from per-point share vectors, with prior weights `w`.
+pub fn grid_priors(shares: &[Vec<f64>], w: Vec<f64>) -> Priors {
+    let (g, m) = (shares.len(), shares[0].len());
+    let mut sh = Dense::zeros(g, m);
+    for (r, row) in shares.iter().enumerate() {
+        for (t, &v) in row.iter().enumerate() {
+            sh.set(r, t, v);
+        }
     }
+    Priors { h2_prior: w, ..Priors::with_grid(slamglmm::Grid::new(sh)) }
+}
+
+/// One-term priors on the grid `values` with trait and factor weights.
+pub fn one_term_priors(values: Vec<f64>, h2_prior: Vec<f64>, h2f_prior: Vec<f64>) -> Priors {
+    Priors { grid: slamglmm::Grid::one_term(values), h2_prior, h2f_prior, ..Priors::default() }
 }
 
 /// Data of a simulation with Z = I and the given kinship; every covariate but the intercept penalised.
@@ -95,13 +113,13 @@ pub fn normalize_log(lp: &[f64]) -> Vec<f64> {
 }
 
 /// Frequencies of each trait's grid point over `reps` trait-h2 draws (nothing else moves).
-pub fn trait_grid_frequencies(sm: &mut slamglmm::sampler::Sampler, reps: usize) -> Vec<Vec<f64>> {
-    let (ng, p) = (sm.priors.h2_grid.len(), sm.p);
+pub fn trait_grid_frequencies(sm: &mut slamglmm::Chain, reps: usize) -> Vec<Vec<f64>> {
+    let (ng, p) = (sm.fixed.priors.grid.len(), sm.fixed.p);
     let mut counts = vec![vec![0.0; ng]; p];
     for it in 0..reps {
-        sm.sample_trait_h2(it);
+        sm.step_trait_h2(it);
         for j in 0..p {
-            counts[j][sm.h2_idx[j]] += 1.0 / reps as f64;
+            counts[j][sm.state.traits.h2[j]] += 1.0 / reps as f64;
         }
     }
     counts

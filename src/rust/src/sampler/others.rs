@@ -1,11 +1,11 @@
-//! Random-effect terms beyond the first (design section 3, "several random effects").
+//! Random-effect terms other than the rotated one.
 //!
-//! The first term is integrated out by the rotation. The others (`u_e`, stacked over terms 2..M, r_e levels
-//! in all) are integrated out analytically where it matters for mixing and sampled explicitly where the
-//! factor scores need them, a partially collapsed Gibbs sampler (van Dyk & Park 2008):
+//! The rotated term is integrated out by the rotation. The others (`u_e`, stacked over those terms, r_e
+//! levels in all) are integrated out analytically where it matters for mixing and sampled explicitly where
+//! the other blocks need them, a partially collapsed Gibbs sampler (van Dyk & Park 2008):
 //!
 //! * variance proportions `a = (a_1, .., a_M)` of a trait are drawn from their posterior with **all** random
-//!   effects integrated out. In the rotated space the extra terms add `Zt K_e(a) Zt'` to the diagonal
+//!   effects integrated out. In the rotated space the other terms add `Zt K_e(a) Zt'` to the diagonal
 //!   `V_1 = diag(d)` (`Zt = Q' Z_e`, `K_e(a) = blockdiag(a_m K_m)` over the active terms, `a_m > 0`), so with
 //!   `W = V_1^-1`, `C(a) = Zt' W Zt + K_e(a)^-1` and `c = Zt' W r` (Woodbury, determinant lemma):
 //!
@@ -17,24 +17,28 @@
 //! * the other blocks condition on `u_e` through the offsets `O = Zt u_e` (traits) and `OF` (factors).
 //!
 //! `C(a)` and its Cholesky factor depend only on the grid point, so they are cached, within a memory
-//! budget. With many grid points the proportions move by Metropolis steps to neighbouring grid points
-//! (route "metropolis") instead of evaluating the whole grid (route "full"); both leave the same
-//! conditional invariant.
+//! budget; the cache is fixed data in the sense that a factorisation is the same whenever it is made. With
+//! many grid points the proportions move by Metropolis steps to neighbouring grid points (route
+//! "metropolis") instead of evaluating the whole grid (route "full"); both leave the same conditional
+//! invariant.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
 use crate::error::{Result, SlamError};
+use crate::grid::Grid;
 use crate::linalg::{cholesky_in_place, gemm, solve_lower, solve_upper_t, Dense};
-use crate::model::Priors;
+use crate::model::Term;
 use crate::rng::normal;
 use crate::rotation::Rotation;
 
-/// One further random-effect term.
-pub struct ExtraTerm {
-    /// Design in the original space (n x r_m), for imputation.
+/// One of the other random-effect terms.
+pub struct OtherTerm {
+    /// Index of the term in the user's order (its column of the grid).
+    pub term: usize,
+    /// Design in the original space (n x r_m), for the link step.
     pub z: Dense,
     /// `K_m^-1` (None: identity).
     pub kinv: Option<Dense>,
@@ -44,7 +48,7 @@ pub struct ExtraTerm {
     pub offset: usize,
 }
 
-/// Cached factorisation of `C(a)` at one grid point.
+/// Factorisation of `C(a)` at one grid point.
 pub struct GridFactor {
     /// Stacked columns of the active terms.
     pub cols: Vec<usize>,
@@ -54,19 +58,42 @@ pub struct GridFactor {
     pub logdet: f64,
 }
 
-pub struct Extra {
-    pub terms: Vec<ExtraTerm>,
+/// Factorisations of the grid points a step needs (None: not positive definite at that point).
+pub type Factors = HashMap<usize, Option<Arc<GridFactor>>>;
+
+/// The cache of factorisations, bounded by a memory budget.
+struct Cache {
+    map: Factors,
+    budget_bytes: usize,
+}
+
+/// The other terms' fixed data: designs, inverse covariances, and the cache of factorisations.
+pub struct OtherTerms {
+    pub terms: Vec<OtherTerm>,
     /// Rotated stacked design `Q' Z_e` (n x r_e).
     pub zt: Dense,
     pub r_e: usize,
-    /// Current trait effects (r_e x p) and factor effects (r_e x k).
+    cache: Mutex<Cache>,
+}
+
+/// Effects of the other terms for a set of columns (traits or factors): `u` (r_e x m) and the offsets
+/// `o = zt u` (n x m) in the rotated space. Part of the chain state.
+#[derive(Clone, Debug)]
+pub struct Effects {
     pub u: Dense,
-    pub uf: Dense,
-    /// Offsets `zt u` (n x p) and `zt uf` (n x k).
     pub o: Dense,
-    pub of: Dense,
-    cache: HashMap<usize, Option<Arc<GridFactor>>>,
-    budget_bytes: usize,
+}
+
+impl Effects {
+    pub fn zeros(r_e: usize, n: usize, m: usize) -> Self {
+        Effects { u: Dense::zeros(r_e, m), o: Dense::zeros(n, m) }
+    }
+
+    /// Stores newly drawn effects and their offsets `zt u`.
+    pub fn set(&mut self, zt: &Dense, u: Dense) {
+        self.u = u;
+        gemm(&mut self.o, false, zt, false, &self.u, 1.0);
+    }
 }
 
 /// Inverse and log-determinant of a covariance among levels; a (near) singular K gets a small ridge.
@@ -94,54 +121,49 @@ fn inverse_logdet(k: &Dense) -> Result<(Dense, f64)> {
     Err(SlamError::new("a relationship matrix of a further random effect is not positive semi-definite"))
 }
 
-impl Extra {
-    /// Stores newly drawn effects of the traits (`factors = false`) or of the factors, and their
-    /// offsets `zt u` in the rotated space.
-    pub fn set_effects(&mut self, factors: bool, u: Dense) {
-        let (slot, offset) = if factors { (&mut self.uf, &mut self.of) } else { (&mut self.u, &mut self.o) };
-        *slot = u;
-        crate::linalg::gemm(offset, false, &self.zt, false, slot, 1.0);
-    }
-
-    pub fn new(z_extra: &[Dense], kin_extra: &[Option<Dense>], rot: &Rotation, p: usize, k: usize, budget_mb: usize) -> Result<Self> {
-        let mut terms = Vec::with_capacity(z_extra.len());
+impl OtherTerms {
+    /// The terms `ids` (user order) of `terms`, stacked in that order.
+    pub fn new(terms: &[Term], ids: &[usize], rot: &Rotation, budget_mb: usize) -> Result<Self> {
+        let mut out = Vec::with_capacity(ids.len());
         let mut offset = 0;
-        for (z, kin) in z_extra.iter().zip(kin_extra) {
-            let (kinv, logdet_k) = match kin {
+        for &m in ids {
+            let t = &terms[m];
+            let (kinv, logdet_k) = match &t.kin {
                 Some(kk) => {
                     let (inv, ld) = inverse_logdet(kk)?;
                     (Some(inv), ld)
                 }
                 None => (None, 0.0),
             };
-            terms.push(ExtraTerm { z: z.clone(), kinv, logdet_k, r: z.ncol, offset });
-            offset += z.ncol;
+            out.push(OtherTerm { term: m, z: t.z.clone(), kinv, logdet_k, r: t.z.ncol, offset });
+            offset += t.z.ncol;
         }
         let r_e = offset;
         let n = rot.n();
         let mut stacked = Dense::zeros(n, r_e);
-        for t in &terms {
+        for t in &out {
             stacked.data[t.offset * n..(t.offset + t.r) * n].copy_from_slice(&t.z.data);
         }
-        Ok(Extra {
-            terms,
+        Ok(OtherTerms {
+            terms: out,
             zt: rot.rotate(&stacked),
             r_e,
-            u: Dense::zeros(r_e, p),
-            uf: Dense::zeros(r_e, k),
-            o: Dense::zeros(n, p),
-            of: Dense::zeros(n, k),
-            cache: HashMap::new(),
-            budget_bytes: budget_mb.saturating_mul(1 << 20),
+            cache: Mutex::new(Cache { map: HashMap::new(), budget_bytes: budget_mb.saturating_mul(1 << 20) }),
         })
     }
 
-    fn factorise(&self, g: usize, w: &[f64], priors: &Priors) -> Option<GridFactor> {
+    /// Zero effects for m columns.
+    pub fn zero_effects(&self, m: usize) -> Effects {
+        Effects::zeros(self.r_e, self.zt.nrow, m)
+    }
+
+    /// `C(a)` at grid point g and its Cholesky factor (None when not positive definite).
+    fn factorise(&self, g: usize, w: &[f64], grid: &Grid) -> Option<GridFactor> {
         let mut cols = Vec::new();
         let mut logdet = 0.0;
         let mut blocks = Vec::new();
         for (m, t) in self.terms.iter().enumerate() {
-            let a = priors.share(g, m + 1);
+            let a = grid.share(g, t.term);
             if a > 0.0 {
                 blocks.push((cols.len(), m, a));
                 cols.extend(t.offset..t.offset + t.r);
@@ -177,30 +199,31 @@ impl Extra {
         Some(GridFactor { cols, chol: cm.data, logdet })
     }
 
-    /// Makes sure the factorisations of grid points `gs` are cached (computed in parallel); clears the
-    /// cache first when it would exceed the memory budget.
-    pub fn ensure(&mut self, gs: &[usize], w: &[Vec<f64>], priors: &Priors) {
-        let mut need: Vec<usize> = gs.iter().cloned().filter(|g| !self.cache.contains_key(g)).collect();
-        need.sort_unstable();
-        need.dedup();
-        if need.is_empty() {
-            return;
+    /// The factorisations of grid points `gs`, from the cache or made now (in parallel); the cache is
+    /// cleared first when it would exceed its memory budget.
+    pub fn factors(&self, gs: &[usize], w: &[Vec<f64>], grid: &Grid) -> Factors {
+        let mut wanted: Vec<usize> = gs.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        // A poisoned lock only means another thread panicked while holding it; the map is still valid.
+        let mut cache = match self.cache.lock() {
+            Ok(c) => c,
+            Err(e) => e.into_inner(),
+        };
+        let need: Vec<usize> = wanted.iter().cloned().filter(|g| !cache.map.contains_key(g)).collect();
+        if !need.is_empty() {
+            let bytes_each = 8 * self.r_e * self.r_e + 64;
+            let need = if (cache.map.len() + need.len()) * bytes_each > cache.budget_bytes {
+                cache.map.clear();
+                wanted.clone()
+            } else {
+                need
+            };
+            let made: Vec<(usize, Option<Arc<GridFactor>>)> =
+                need.par_iter().map(|&g| (g, self.factorise(g, &w[g], grid).map(Arc::new))).collect();
+            cache.map.extend(made);
         }
-        let bytes_each = 8 * self.r_e * self.r_e + 64;
-        if (self.cache.len() + need.len()) * bytes_each > self.budget_bytes {
-            self.cache.clear();
-            need = gs.to_vec();
-            need.sort_unstable();
-            need.dedup();
-        }
-        let this = &*self;
-        let made: Vec<(usize, Option<Arc<GridFactor>>)> =
-            need.par_iter().map(|&g| (g, this.factorise(g, &w[g], priors).map(Arc::new))).collect();
-        self.cache.extend(made);
-    }
-
-    pub fn factor(&self, g: usize) -> Option<&Arc<GridFactor>> {
-        self.cache.get(&g).and_then(|f| f.as_ref())
+        wanted.iter().map(|&g| (g, cache.map.get(&g).cloned().flatten())).collect()
     }
 
     /// For many columns at once: `Zt' (w_{g_j} o r_j)` (r_e x m) as one product, and `r_j' W_{g_j} r_j`.
@@ -221,9 +244,10 @@ impl Extra {
         (c, rwr)
     }
 
-    /// Marginal log-likelihood from a projection `c = Zt' W r` (all r_e levels) and `rwr = r' W r`.
-    pub fn loglik_projected(&self, g: usize, logdet_v1: f64, c: &[f64], rwr: f64, psi: f64) -> f64 {
-        match self.factor(g) {
+    /// Marginal log-likelihood from a projection `c = Zt' W r` (all r_e levels) and `rwr = r' W r`, with
+    /// `logdet_v1 = sum_i log d_i(g)`; minus infinity where `C(a)` is not positive definite.
+    pub fn loglik_projected(gf: Option<&GridFactor>, logdet_v1: f64, c: &[f64], rwr: f64, psi: f64) -> f64 {
+        match gf {
             None => f64::NEG_INFINITY,
             Some(gf) => {
                 let mut u: Vec<f64> = gf.cols.iter().map(|&l| c[l]).collect();
@@ -234,10 +258,11 @@ impl Extra {
         }
     }
 
-    /// Draw of the further effects from a projection `c = Zt' W r` (`u_e | a, rest ~ N(C^-1 c, psi C^-1)`, 0 for inactive terms).
-    pub fn draw_projected(&self, g: usize, c: &[f64], psi: f64, rng: &mut rand::rngs::ChaCha8Rng) -> Vec<f64> {
+    /// Draw of the other effects from a projection `c = Zt' W r`: `u_e | a, rest ~ N(C^-1 c, psi C^-1)`,
+    /// 0 for inactive terms.
+    pub fn draw_projected(&self, gf: Option<&GridFactor>, c: &[f64], psi: f64, rng: &mut rand::rngs::ChaCha8Rng) -> Vec<f64> {
         let mut out = vec![0.0; self.r_e];
-        let Some(gf) = self.factor(g) else { return out };
+        let Some(gf) = gf else { return out };
         let n = gf.cols.len();
         let mut u: Vec<f64> = gf.cols.iter().map(|&l| c[l]).collect();
         solve_lower(&gf.chol, n, &mut u);
@@ -252,22 +277,22 @@ impl Extra {
         out
     }
 
-    /// Marginal log-likelihood (up to `-n/2 log psi`) of a rotated residual `r` at grid point g, with all
-    /// random effects integrated out; `logdet_v1 = sum_i log d_i(g)`. (One column; the sampler uses the
-    /// batched [`Extra::project_all`] and [`Extra::loglik_projected`].)
-    pub fn loglik(&self, g: usize, w: &[f64], logdet_v1: f64, r: &[f64], psi: f64) -> f64 {
+    /// Marginal log-likelihood (up to `-n/2 log psi`) of one rotated residual `r` at grid point g, with
+    /// all random effects integrated out (the sampler uses the batched [`Self::project_all`]).
+    pub fn loglik(&self, g: usize, w: &[Vec<f64>], logdet_v1: f64, r: &[f64], psi: f64, grid: &Grid) -> f64 {
         let e = Dense { nrow: r.len(), ncol: 1, data: r.to_vec() };
-        let (c, rwr) = self.project_all(&e, &[0], std::slice::from_ref(&w.to_vec()));
-        self.loglik_projected(g, logdet_v1, c.col(0), rwr[0], psi)
+        let (c, rwr) = self.project_all(&e, &[g], w);
+        let f = self.factors(&[g], w, grid);
+        Self::loglik_projected(f.get(&g).and_then(|x| x.as_deref()), logdet_v1, c.col(0), rwr[0], psi)
     }
 
     /// `sum_m u_m' K_m^-1 u_m / a_m` over the active terms at grid point g, and the number of active
     /// levels: the prior of the effects of one trait, in units of psi.
-    pub fn prior_quad(&self, g: usize, u: &[f64], priors: &Priors) -> (f64, usize) {
+    pub fn prior_quad(&self, g: usize, u: &[f64], grid: &Grid) -> (f64, usize) {
         let mut q = 0.0;
         let mut r = 0;
-        for (m, t) in self.terms.iter().enumerate() {
-            let a = priors.share(g, m + 1);
+        for t in &self.terms {
+            let a = grid.share(g, t.term);
             if a <= 0.0 {
                 continue;
             }
@@ -282,37 +307,14 @@ impl Extra {
         (q, r)
     }
 
-    /// Recomputes the offsets after new effects were drawn.
-    pub fn refresh_offsets(&mut self) {
-        gemm(&mut self.o, false, &self.zt, false, &self.u, 1.0);
-        if self.uf.ncol > 0 {
-            gemm(&mut self.of, false, &self.zt, false, &self.uf, 1.0);
-        }
-    }
-}
-
-/// Neighbours of each grid point: the points at the smallest L1 distance (over the term shares and the
-/// residual share), for Metropolis moves on the simplex grid.
-pub fn grid_neighbours(priors: &Priors) -> Vec<Vec<usize>> {
-    let g = priors.h2_grid.len();
-    let m = 1 + priors.h2_grid_extra.first().map_or(0, |v| v.len());
-    let point = |i: usize| -> Vec<f64> {
-        let mut v: Vec<f64> = (0..m).map(|t| priors.share(i, t)).collect();
-        v.push(priors.resid_frac(i));
-        v
-    };
-    let pts: Vec<Vec<f64>> = (0..g).map(point).collect();
-    let dist = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>();
-    let mut dmin = f64::INFINITY;
-    for i in 0..g {
-        for j in 0..i {
-            let d = dist(&pts[i], &pts[j]);
-            if d > 1e-12 && d < dmin {
-                dmin = d;
+    /// `sum_m Z_m u_m` in the original space for the columns of `u` (r_e x m), added to `out` (n x m).
+    pub fn add_original(&self, out: &mut Dense, u: &Dense) {
+        for t in &self.terms {
+            let mut um = Dense::zeros(t.r, u.ncol);
+            for c in 0..u.ncol {
+                um.col_mut(c).copy_from_slice(&u.col(c)[t.offset..t.offset + t.r]);
             }
+            gemm(out, true, &t.z, false, &um, 1.0);
         }
     }
-    (0..g)
-        .map(|i| (0..g).filter(|&j| j != i && dist(&pts[i], &pts[j]) <= dmin * (1.0 + 1e-6)).collect())
-        .collect()
 }

@@ -1,0 +1,245 @@
+//! The one input of the sampler, read from the named list R sends (documented in `README.md`).
+//!
+//! R does all parsing, validation, standardisation and defaults; this module only converts types and
+//! reports an internal error when an element is missing or of the wrong type.
+
+use std::collections::HashMap;
+
+use extendr_api::prelude::*;
+use extendr_api::Result as RResult;
+
+use crate::grid::Grid;
+use crate::model::{Family, GridRoute, ModelData, Priors, Settings, Term};
+use crate::Dense;
+
+pub fn fail<T>(msg: impl Into<String>) -> RResult<T> {
+    Err(Error::Other(msg.into()))
+}
+
+/// The named list as a map.
+pub struct Input(HashMap<String, Robj>);
+
+impl Input {
+    pub fn new(list: List) -> Self {
+        Input(list.iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    fn field(&self, name: &str) -> RResult<&Robj> {
+        match self.0.get(name) {
+            Some(r) => Ok(r),
+            None => fail(format!("internal: input element '{name}' is missing")),
+        }
+    }
+
+    fn real_vec(&self, name: &str) -> RResult<Vec<f64>> {
+        real_vec_of(self.field(name)?, name)
+    }
+
+    fn real(&self, name: &str) -> RResult<f64> {
+        match self.real_vec(name)?.as_slice() {
+            [x] => Ok(*x),
+            _ => fail(format!("internal: '{name}' must be a single number")),
+        }
+    }
+
+    fn count(&self, name: &str) -> RResult<usize> {
+        let x = self.real(name)?;
+        if !(x >= 0.0) || x.fract() != 0.0 || x > 1e12 {
+            return fail(format!("internal: '{name}' must be a non-negative whole number"));
+        }
+        Ok(x as usize)
+    }
+
+    fn flag(&self, name: &str) -> RResult<bool> {
+        match self.field(name)?.as_bool() {
+            Some(b) => Ok(b),
+            None => fail(format!("internal: '{name}' must be TRUE or FALSE")),
+        }
+    }
+
+    fn matrix(&self, name: &str) -> RResult<Dense> {
+        match matrix_of(self.field(name)?, name)? {
+            Some(d) => Ok(d),
+            None => fail(format!("internal: '{name}' must not be NULL")),
+        }
+    }
+
+    /// A matrix or NULL (an absent element is NULL).
+    fn optional_matrix(&self, name: &str) -> RResult<Option<Dense>> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(r) => matrix_of(r, name),
+        }
+    }
+
+    /// Column names of a matrix element.
+    fn colnames(&self, name: &str) -> RResult<Vec<String>> {
+        let r = self.field(name)?;
+        let Some(dn) = r.get_attrib(dimnames_symbol()) else { return Ok(Vec::new()) };
+        let Some(list) = dn.as_list() else { return Ok(Vec::new()) };
+        Ok(list
+            .elt(1)
+            .ok()
+            .and_then(|c| c.as_str_vector().map(|v| v.iter().map(|s| s.to_string()).collect()))
+            .unwrap_or_default())
+    }
+
+    pub fn verbose(&self) -> RResult<bool> {
+        self.flag("verbose")
+    }
+
+    pub fn interactive(&self) -> RResult<bool> {
+        self.flag("interactive")
+    }
+
+    /// The random-effect terms: a list of `list(Z = n x r matrix, K = r x r matrix or NULL)`.
+    fn terms(&self) -> RResult<Vec<Term>> {
+        let r = self.field("terms")?;
+        if r.is_null() {
+            return Ok(Vec::new());
+        }
+        let Some(list) = r.as_list() else { return fail("internal: 'terms' must be a list") };
+        list.values()
+            .enumerate()
+            .map(|(i, t)| {
+                let Some(tl) = t.as_list() else { return fail(format!("internal: terms[[{}]] must be a list", i + 1)) };
+                let m: HashMap<String, Robj> = tl.iter().map(|(k, v)| (k.to_string(), v)).collect();
+                let z = match m.get("Z").map(|z| matrix_of(z, "Z")) {
+                    Some(Ok(Some(z))) => z,
+                    _ => return fail(format!("internal: terms[[{}]]$Z must be a matrix", i + 1)),
+                };
+                let kin = match m.get("K") {
+                    None => None,
+                    Some(k) => matrix_of(k, "K")?,
+                };
+                Ok(Term { z, kin })
+            })
+            .collect()
+    }
+
+    /// Families per trait from `family` (character) and `n_categories` (integer).
+    fn families(&self, p: usize) -> RResult<Vec<Family>> {
+        let names = match self.field("family")?.as_str_vector() {
+            Some(v) => v.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            None => return fail("internal: 'family' must be a character vector"),
+        };
+        let cats = self.real_vec("n_categories")?;
+        if names.len() != p || cats.len() != p {
+            return fail("internal: 'family' and 'n_categories' need one entry per trait");
+        }
+        names
+            .iter()
+            .zip(&cats)
+            .map(|(f, &c)| match f.as_str() {
+                "gaussian" => Ok(Family::Gaussian),
+                "probit" => Ok(Family::Probit),
+                "ordinal" => Ok(Family::Ordinal { classes: c as usize }),
+                "negbin" => Ok(Family::NegBin),
+                "poisson" => Ok(Family::Poisson),
+                other => fail(format!("internal: unknown family '{other}'")),
+            })
+            .collect()
+    }
+
+    /// The model's data.
+    pub fn data(&self) -> RResult<ModelData> {
+        let x = self.matrix("X")?;
+        let xf = self.matrix("XF")?;
+        let penalized: Vec<bool> = match self.field("penalized")?.as_logical_vector() {
+            Some(v) => v.iter().map(|b| b.is_true()).collect(),
+            None => return fail("internal: 'penalized' must be logical"),
+        };
+        // Factor covariates share the variance of the trait covariate with the same name (design eq. 2).
+        let xnames = self.colnames("X")?;
+        let xf_map = self
+            .colnames("XF")?
+            .iter()
+            .map(|nm| xnames.iter().position(|x| x == nm).filter(|&l| penalized.get(l) == Some(&true)))
+            .chain(std::iter::repeat(None))
+            .take(xf.ncol)
+            .collect();
+        let y = self.matrix("Y")?;
+        let families = self.families(y.ncol)?;
+        Ok(ModelData {
+            y,
+            x,
+            penalized,
+            xf,
+            xf_map,
+            terms: self.terms()?,
+            families,
+            weights: self.optional_matrix("weights")?,
+            offset: self.optional_matrix("offset")?,
+        })
+    }
+
+    pub fn priors(&self) -> RResult<Priors> {
+        Ok(Priors {
+            grid: Grid::new(self.matrix("h2_grid")?),
+            h2_prior: self.real_vec("h2_prior")?,
+            h2f_prior: self.real_vec("h2F_prior")?,
+            psi_v: self.real("psi_V")?,
+            psi_nu: self.real("psi_nu")?,
+            lambda_nu: self.real("lambda_nu")?,
+            a1: self.real("a1")?,
+            a2: self.real("a2")?,
+            delta_min: self.real("delta_min")?,
+            b_shape: self.real("b_shape")?,
+            b_scale: self.real("b_scale")?,
+            negbin_shape: self.real("negbin_shape")?,
+            negbin_rate: self.real("negbin_rate")?,
+        })
+    }
+
+    pub fn settings(&self) -> RResult<Settings> {
+        let seed_parts = self.real_vec("seed")?;
+        if seed_parts.len() != 2 || seed_parts.iter().any(|s| !(s.is_finite() && *s >= 0.0)) {
+            return fail("internal: 'seed' must be two non-negative numbers");
+        }
+        Ok(Settings {
+            k: self.count("k")?,
+            nitt: self.count("nitt")?,
+            burnin: self.count("burnin")?,
+            thin: self.count("thin")?,
+            seed: ((seed_parts[0] as u64) << 32) ^ (seed_parts[1] as u64),
+            threads: self.count("threads")?.max(1),
+            reorder: true,
+            grid_route: match self.field("grid_route")?.as_str() {
+                Some("auto") => GridRoute::Auto,
+                Some("full") => GridRoute::Full,
+                Some("metropolis") => GridRoute::Metropolis,
+                other => return fail(format!("internal: unknown grid_route {other:?}")),
+            },
+            cache_mb: self.count("cache_mb")?,
+            adapt: self.flag("adapt")?,
+            k_max: self.count("k_max")?,
+            adapt_epsilon: self.real("adapt_epsilon")?,
+        })
+    }
+}
+
+fn real_vec_of(r: &Robj, name: &str) -> RResult<Vec<f64>> {
+    if let Some(v) = r.as_real_vector() {
+        return Ok(v);
+    }
+    if let Some(v) = r.as_integer_vector() {
+        return Ok(v.into_iter().map(|x| x as f64).collect());
+    }
+    fail(format!("internal: '{name}' must be numeric"))
+}
+
+/// A double matrix (or NULL -> None).
+pub fn matrix_of(r: &Robj, name: &str) -> RResult<Option<Dense>> {
+    if r.is_null() {
+        return Ok(None);
+    }
+    let dims: Vec<usize> = match r.dim() {
+        Some(d) if d.len() == 2 => d.iter().map(|x| Option::<i32>::from(x).unwrap_or(0) as usize).collect(),
+        _ => return fail(format!("internal: '{name}' must be a matrix")),
+    };
+    let data = match r.as_real_slice() {
+        Some(s) => s.to_vec(),
+        None => return fail(format!("internal: '{name}' must be a double matrix")),
+    };
+    Dense::from_vec(dims[0], dims[1], data).map(Some).map_err(|e| Error::Other(e.message))
+}

@@ -1,0 +1,63 @@
+//! The one output of the sampler: the named list R receives (documented in `README.md`).
+
+use extendr_api::prelude::*;
+use extendr_api::Result as RResult;
+
+use crate::sampler::Posterior;
+use crate::Dense;
+
+fn array(data: Vec<f64>, dims: &[usize]) -> RResult<Robj> {
+    let mut r: Robj = data.into();
+    let d: Vec<i32> = dims.iter().map(|&x| x as i32).collect();
+    r.set_attrib(dim_symbol(), d)?;
+    Ok(r)
+}
+
+fn matrix(m: Dense) -> RResult<Robj> {
+    let (r, c) = (m.nrow, m.ncol);
+    array(m.data, &[r, c])
+}
+
+/// The list of draws, means and run information.
+pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RResult<Robj> {
+    let t = post.n_draws;
+    let (p, k, b, bf, mt) = (post.p, post.k, post.b, post.bf, post.n_terms);
+    let nfam = if t > 0 { post.family.len() / t } else { 0 };
+    let means = post.means.unwrap_or_else(|| crate::sampler::means::Means {
+        u_mean: Vec::new(),
+        f_mean: Dense::zeros(n, k),
+        h_mean: Dense::zeros(n, p),
+        fitted: Dense::zeros(n, p),
+        class_probs: Vec::new(),
+    });
+    let u: Vec<Robj> = means.u_mean.into_iter().map(matrix).collect::<RResult<_>>()?;
+    let cp: Vec<Robj> = means.class_probs.into_iter().map(matrix).collect::<RResult<_>>()?;
+    let names = [
+        "Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "family_params", "U_mean",
+        "F_mean", "H_mean", "fitted", "class_probs", "acceptance", "iterations", "interrupted", "k_trace",
+        "rotated",
+    ];
+    let values: Vec<Robj> = vec![
+        array(post.lambda, &[p, k, t])?,
+        array(post.bmat, &[b, p, t])?,
+        array(post.bfmat, &[bf, k, t])?,
+        array(post.psi, &[p, t])?,
+        array(post.h2, &[p, mt, t])?,
+        array(post.h2f, &[k, mt, t])?,
+        array(post.h2_total, &[p, mt, t])?,
+        array(post.sigma2_b, &[b, t])?,
+        array(post.delta, &[k, t])?,
+        array(post.family, &[nfam, t])?,
+        List::from_values(u).into(),
+        matrix(means.f_mean)?,
+        matrix(means.h_mean)?,
+        matrix(means.fitted)?,
+        List::from_values(cp).into(),
+        Robj::from(post.acceptance),
+        Robj::from(post.iterations as i32),
+        Robj::from(post.interrupted),
+        Robj::from(post.k_trace.iter().map(|&x| x as i32).collect::<Vec<i32>>()),
+        Robj::from(rotated.map_or(0, |m| m as i32 + 1)),
+    ];
+    Ok(List::from_names_and_values(names, values)?.into())
+}

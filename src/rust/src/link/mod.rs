@@ -1,0 +1,301 @@
+//! Block 1, the observation models (the link layer): `y_ij ~ p(y | h_ij + o_ij, theta_j)`.
+//!
+//! The Gaussian blocks see a latent layer H (n x p). For a trait observed without error (Gaussian, no
+//! missing value, no weights) H is the data. For every other trait ("latent" traits) each iteration draws
+//! its column of H, and the family's own parameters, given the rest of the model, by exact data
+//! augmentation:
+//!
+//! 1. the linear predictor with every random effect restored, `eta_j = X b_j + F lambda_j + sum_m Z_m u_jm`.
+//!    The rotated term's effect `g_j = Z u_j` is integrated out by the other blocks, so it is drawn here
+//!    from its conditional given the current column: in the rotated space, with `rt = yt_j - O_j - xt b_j
+//!    - ft lambda_j`, `d_i = a s_i + e` (a: the rotated term's share, e: the residual share),
+//!    `gt_i ~ N(a s_i / d_i rt_i, psi_j a s_i e / d_i)`, then `g_j = Q gt`;
+//! 2. the residual variance given every random effect, `v_j = psi_j e(h2_j)`;
+//! 3. `h_ij` from `p(y_ij | h_ij) N(h_ij; eta_ij, v_j)`: each family's own step (files of this module);
+//!    a missing `y_ij` leaves `h_ij ~ N(eta_ij, v_j)`;
+//! 4. `yt_j = Q' h_j` for the blocks that follow.
+//!
+//! Both draws are full conditionals of the model with `u_j` restored, so the chain keeps its stationary
+//! law; families sit side by side because each trait's step is its own. Cost: two rotations (`n^2`) per
+//! latent trait and iteration.
+
+pub mod gaussian;
+pub mod negbin;
+pub mod ordinal;
+pub mod poisson;
+pub mod polya_gamma;
+pub mod probit;
+pub mod special;
+pub mod truncnorm;
+
+use rayon::prelude::*;
+
+use crate::error::Result;
+use crate::linalg::{gemm, gemm_nt, Dense};
+use crate::model::{Family, ModelData, Priors};
+use crate::rng::{normal, task_rng, Block};
+use crate::sampler::residuals::trait_target;
+use crate::sampler::state::{FactorState, TraitState};
+use crate::sampler::Fixed;
+
+/// The observation model of every trait: fixed data.
+pub struct Observations {
+    families: Vec<Family>,
+    /// n x p observations (codes for non-Gaussian traits); NaN = missing.
+    pub y: Dense,
+    pub weights: Option<Dense>,
+    pub offset: Option<Dense>,
+    /// Traits whose H is drawn every iteration.
+    pub latent: Vec<usize>,
+    /// Missing rows of each latent trait.
+    pub missing: Vec<Vec<usize>>,
+    /// The trait fixed-effect design in the original space (kept only when a trait is latent).
+    pub x: Dense,
+    /// Prior of the negative binomial sizes, Gamma(shape, rate).
+    pub negbin_prior: (f64, f64),
+}
+
+impl Observations {
+    pub fn new(data: &ModelData, priors: &Priors) -> Result<Self> {
+        let p = data.p();
+        let families: Vec<Family> = (0..p).map(|j| data.family(j)).collect();
+        let mut latent = Vec::new();
+        let mut missing = Vec::new();
+        for j in 0..p {
+            let rows: Vec<usize> = (0..data.n()).filter(|&i| data.y.get(i, j).is_nan()).collect();
+            if families[j] != Family::Gaussian || !rows.is_empty() || data.weights.is_some() {
+                latent.push(j);
+                missing.push(rows);
+            }
+        }
+        let x = if latent.is_empty() { Dense::zeros(0, 0) } else { data.x.clone() };
+        Ok(Observations {
+            families,
+            y: data.y.clone(),
+            weights: data.weights.clone(),
+            offset: data.offset.clone(),
+            latent,
+            missing,
+            x,
+            negbin_prior: (priors.negbin_shape, priors.negbin_rate),
+        })
+    }
+
+    pub fn family(&self, j: usize) -> Family {
+        self.families[j]
+    }
+
+    pub fn any_latent(&self) -> bool {
+        !self.latent.is_empty()
+    }
+
+    /// Offset of trait j (zeros when none).
+    fn offset_col(&self, j: usize) -> Option<&[f64]> {
+        self.offset.as_ref().map(|o| o.col(j))
+    }
+}
+
+/// The family parameters of one latent trait, and its Metropolis statistics.
+#[derive(Clone, Debug)]
+pub enum TraitParams {
+    /// Families with nothing of their own to draw.
+    None,
+    Ordinal(ordinal::Cutpoints),
+    NegBin(negbin::Size),
+    Poisson(poisson::Stats),
+}
+
+/// Chain state of the observation models.
+#[derive(Clone, Debug)]
+pub struct LinkState {
+    /// n x L latent H of the latent traits (original space), in the order of `Observations::latent`.
+    pub h: Dense,
+    /// Family parameters per latent trait.
+    pub params: Vec<TraitParams>,
+    /// The linear predictor `eta` (n x L) and residual variances `v` of the latest step, kept for the
+    /// response-scale fitted values (recomputed every iteration; not needed to resume a chain).
+    pub eta: Dense,
+    pub v: Vec<f64>,
+}
+
+impl LinkState {
+    /// Starting values: the latent state of every trait and the full starting H (n x p) of the chain.
+    pub fn start(obs: &Observations) -> (Self, Dense) {
+        let (n, p) = (obs.y.nrow, obs.y.ncol);
+        let mut h0 = obs.y.clone();
+        let mut params = Vec::with_capacity(obs.latent.len());
+        for j in 0..p {
+            let o = obs.offset_col(j);
+            let col = h0.col_mut(j);
+            match obs.family(j) {
+                Family::Gaussian => col.iter_mut().for_each(|v| {
+                    if v.is_nan() {
+                        *v = 0.0;
+                    }
+                }),
+                Family::Probit => probit::start(col, o),
+                Family::Ordinal { classes } => ordinal::start(col, o, classes),
+                Family::NegBin | Family::Poisson => negbin::start_counts(col, o),
+            }
+        }
+        for &j in &obs.latent {
+            params.push(match obs.family(j) {
+                Family::Gaussian | Family::Probit => TraitParams::None,
+                Family::Ordinal { classes } => TraitParams::Ordinal(ordinal::Cutpoints::start(classes)),
+                Family::NegBin => {
+                    let (shape, rate) = obs.negbin_prior;
+                    TraitParams::NegBin(negbin::Size::start(obs.y.col(j), shape, rate))
+                }
+                Family::Poisson => TraitParams::Poisson(poisson::Stats::default()),
+            });
+        }
+        let h = h0.select_cols(&obs.latent);
+        let l = obs.latent.len();
+        (LinkState { h, params, eta: Dense::zeros(n, l), v: vec![0.0; l] }, h0)
+    }
+}
+
+/// What one trait's step sees.
+pub struct TraitData<'a> {
+    /// Observations (NaN: missing).
+    pub y: &'a [f64],
+    /// Linear predictor with every random effect restored.
+    pub eta: &'a [f64],
+    /// Residual variance given the random effects.
+    pub v: f64,
+    pub weights: Option<&'a [f64]>,
+    pub offset: Option<&'a [f64]>,
+    /// Missing rows.
+    pub missing: &'a [usize],
+    /// Iteration, and whether it is in the burn-in (Metropolis steps tune themselves there).
+    pub it: usize,
+    pub burnin: bool,
+}
+
+/// Block 1: the latent H of every latent trait and the families' own parameters; writes `link` and the
+/// latent traits' columns of `yt`.
+pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkState, yt: &mut Dense, it: usize) {
+    let obs = &fx.obs;
+    if !obs.any_latent() {
+        return;
+    }
+    let cols = &obs.latent;
+    let n = fx.n;
+    let seed = fx.settings.seed;
+    let (b_m, lam_m) = coefficients(tr, cols);
+    let mean = fixed_part(fx, tr, fs, cols, &b_m, &lam_m);
+    let gen = rotated_effects(fx, tr, fs, yt, cols, &b_m, &lam_m, it);
+    let (psi, h2_idx, efrac) = (&tr.psi, &tr.h2, &fx.tables.efrac);
+    let v: Vec<f64> = cols.iter().map(|&j| psi[j] * efrac[h2_idx[j]]).collect();
+    let mut eta = mean;
+    if let Some(g) = &gen {
+        eta.data.iter_mut().zip(&g.data).for_each(|(a, b)| *a += b);
+    }
+    let burnin = it <= fx.settings.burnin;
+    link.h
+        .data
+        .par_chunks_mut(n)
+        .zip(link.params.par_iter_mut())
+        .enumerate()
+        .for_each(|(c, (h, par))| {
+            let j = cols[c];
+            let d = TraitData {
+                y: obs.y.col(j),
+                eta: eta.col(c),
+                v: v[c],
+                weights: obs.weights.as_ref().map(|w| w.col(j)),
+                offset: obs.offset_col(j),
+                missing: &obs.missing[c],
+                it,
+                burnin,
+            };
+            let mut rng = task_rng(seed, Block::Link, 2 * j + 1, it);
+            let mut prng = task_rng(seed, Block::LinkParams, j, it);
+            match (obs.family(j), par) {
+                (Family::Gaussian, _) => gaussian::draw(&d, h, &mut rng),
+                (Family::Probit, _) => probit::draw(&d, h, &mut rng),
+                (Family::Ordinal { .. }, TraitParams::Ordinal(cp)) => ordinal::draw(&d, cp, h, &mut rng, &mut prng),
+                (Family::NegBin, TraitParams::NegBin(sz)) => negbin::draw(&d, sz, h, &mut rng, &mut prng),
+                (Family::Poisson, TraitParams::Poisson(st)) => poisson::draw(&d, st, h, &mut rng),
+                // Parameters are made for their family in `LinkState::start`; nothing else reaches here.
+                _ => {}
+            }
+        });
+    let hrot = fx.rot.rotate(&link.h);
+    for (c, &j) in cols.iter().enumerate() {
+        yt.col_mut(j).copy_from_slice(hrot.col(c));
+    }
+    link.eta = eta;
+    link.v = v;
+}
+
+/// The fixed effects (b x m) and loadings (m x k) of the traits `cols`.
+fn coefficients(tr: &TraitState, cols: &[usize]) -> (Dense, Dense) {
+    let (m, k, b) = (cols.len(), tr.lambda.ncol, tr.b.nrow);
+    let mut lam_m = Dense::zeros(m, k);
+    let mut b_m = Dense::zeros(b, m);
+    for (c, &j) in cols.iter().enumerate() {
+        for h in 0..k {
+            lam_m.set(c, h, tr.lambda.get(j, h));
+        }
+        for l in 0..b {
+            b_m.set(l, c, tr.b.get(l, j));
+        }
+    }
+    (b_m, lam_m)
+}
+
+/// `X b_j + sum_m Z_m u_jm + F lambda_j` (original space) for the traits `cols`, with the non-rotated
+/// terms' effects as drawn.
+fn fixed_part(fx: &Fixed, tr: &TraitState, fs: &FactorState, cols: &[usize], b_m: &Dense, lam_m: &Dense) -> Dense {
+    let (n, m, k) = (fx.n, cols.len(), fs.ft.ncol);
+    let mut mean = Dense::zeros(n, m);
+    gemm(&mut mean, false, &fx.obs.x, false, b_m, 1.0);
+    if let (Some(x), Some(e)) = (&fx.others, &tr.other) {
+        x.add_original(&mut mean, &e.u.select_cols(cols));
+    }
+    if k > 0 {
+        let f_orig = fx.rot.unrotate(&fs.ft);
+        gemm_nt(&mut mean, true, &f_orig, lam_m, 1.0);
+    }
+    mean
+}
+
+/// The rotated term's effects `g_j = Z u_j` of the traits `cols`, drawn from their conditional given the
+/// current columns (None without a random effect).
+#[allow(clippy::too_many_arguments)]
+fn rotated_effects(
+    fx: &Fixed,
+    tr: &TraitState,
+    fs: &FactorState,
+    yt: &Dense,
+    cols: &[usize],
+    b_m: &Dense,
+    lam_m: &Dense,
+    it: usize,
+) -> Option<Dense> {
+    if fx.rot.is_identity() {
+        return None;
+    }
+    let (n, k) = (fx.n, fs.ft.ncol);
+    let mut rt = trait_target(yt, tr).select_cols(cols);
+    gemm(&mut rt, true, &fx.xt, false, b_m, -1.0);
+    if k > 0 {
+        gemm_nt(&mut rt, true, &fs.ft, lam_m, -1.0);
+    }
+    let s = &fx.rot.s;
+    let seed = fx.settings.seed;
+    let (psi, h2_idx, efrac, share) = (&tr.psi, &tr.h2, &fx.tables.efrac, &fx.tables.rot_share);
+    rt.data.par_chunks_mut(n).enumerate().for_each(|(c, col)| {
+        let j = cols[c];
+        let h2 = share[h2_idx[j]];
+        let mut rng = task_rng(seed, Block::Link, 2 * j, it);
+        for (i, v) in col.iter_mut().enumerate() {
+            let e = efrac[h2_idx[j]];
+            let d = h2 * s[i] + e;
+            let var = psi[j] * h2 * s[i] * e / d;
+            *v = s[i] * h2 / d * *v + var.max(0.0).sqrt() * normal(&mut rng);
+        }
+    });
+    Some(fx.rot.unrotate(&rt))
+}

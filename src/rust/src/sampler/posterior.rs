@@ -1,0 +1,104 @@
+//! The in-memory result of a run: every saved draw (a [`DrawSink`]), the posterior means, and what
+//! happened during the run.
+
+use crate::linalg::Dense;
+
+use super::means::Means;
+use super::record::{Draw, DrawSink};
+
+/// Saved draws, flat and column-major per draw (T = number of saved draws), standardised scale, terms in
+/// the user's order.
+#[derive(Default)]
+pub struct Posterior {
+    pub p: usize,
+    pub k: usize,
+    pub b: usize,
+    pub bf: usize,
+    /// Number of random-effect terms M.
+    pub n_terms: usize,
+    pub n_draws: usize,
+    /// p x k x T loadings.
+    pub lambda: Vec<f64>,
+    /// b x p x T.
+    pub bmat: Vec<f64>,
+    /// bF x k x T.
+    pub bfmat: Vec<f64>,
+    /// p x T.
+    pub psi: Vec<f64>,
+    /// p x M x T trait-specific shares.
+    pub h2: Vec<f64>,
+    /// k x M x T factor shares.
+    pub h2f: Vec<f64>,
+    /// p x M x T `diag(G_m) / diag(P)`.
+    pub h2_total: Vec<f64>,
+    /// b x T.
+    pub sigma2_b: Vec<f64>,
+    /// k x T.
+    pub delta: Vec<f64>,
+    /// n_family x T: the families' parameters (see [`Draw::family`]).
+    pub family: Vec<f64>,
+    /// Posterior means (set when the run ends).
+    pub means: Option<Means>,
+    /// Iterations completed, and whether the user stopped the run.
+    pub iterations: usize,
+    pub interrupted: bool,
+    /// Number of factors at each burn-in iteration.
+    pub k_trace: Vec<usize>,
+    /// Per trait: acceptance rate of its family's Metropolis-Hastings step after burn-in (NaN: none).
+    pub acceptance: Vec<f64>,
+}
+
+impl Posterior {
+    /// An empty store for draws of the given sizes, with room for `t` draws.
+    pub fn new(p: usize, k: usize, b: usize, bf: usize, n_terms: usize, t: usize) -> Self {
+        Posterior {
+            p,
+            k,
+            b,
+            bf,
+            n_terms,
+            lambda: Vec::with_capacity(p * k * t),
+            bmat: Vec::with_capacity(b * p * t),
+            bfmat: Vec::with_capacity(bf * k * t),
+            psi: Vec::with_capacity(p * t),
+            h2: Vec::with_capacity(p * n_terms * t),
+            h2f: Vec::with_capacity(k * n_terms * t),
+            h2_total: Vec::with_capacity(p * n_terms * t),
+            sigma2_b: Vec::with_capacity(b * t),
+            delta: Vec::with_capacity(k * t),
+            ..Posterior::default()
+        }
+    }
+
+    /// The means (an empty set before the run has ended).
+    pub fn means(&self) -> &Means {
+        match &self.means {
+            Some(m) => m,
+            None => &EMPTY,
+        }
+    }
+}
+
+static EMPTY: Means = Means {
+    u_mean: Vec::new(),
+    f_mean: Dense { nrow: 0, ncol: 0, data: Vec::new() },
+    h_mean: Dense { nrow: 0, ncol: 0, data: Vec::new() },
+    fitted: Dense { nrow: 0, ncol: 0, data: Vec::new() },
+    class_probs: Vec::new(),
+};
+
+impl DrawSink for Posterior {
+    fn record(&mut self, d: &Draw) {
+        self.lambda.extend_from_slice(&d.lambda.data);
+        self.bmat.extend_from_slice(&d.b.data);
+        self.bfmat.extend_from_slice(&d.bf.data);
+        self.psi.extend_from_slice(&d.psi);
+        self.h2.extend_from_slice(&d.h2);
+        self.h2f.extend_from_slice(&d.h2f);
+        self.h2_total.extend_from_slice(&d.h2_total);
+        self.sigma2_b.extend_from_slice(&d.sigma2_b);
+        self.delta.extend_from_slice(&d.delta);
+        self.family.extend_from_slice(&d.family);
+        self.n_draws += 1;
+    }
+}

@@ -1,0 +1,120 @@
+//! What a saved draw holds, and the one narrow interface through which draws leave the chain.
+//!
+//! [`Recorder::draw`] turns the chain state into a [`Draw`]: the quantities a user sees, on the
+//! standardised scale, with the random-effect terms in the user's order and the factors' signs aligned with
+//! the first saved draw (G, R, h2 and genetic values do not depend on those signs; summaries of loadings
+//! would). A [`DrawSink`] stores draws (in memory: [`super::Posterior`]; a writer to disk can implement the
+//! same trait) and never sees the blocks.
+//!
+//! Per draw and trait j, the share of the phenotypic variance due to term m ("total" h2):
+//!
+//! `h2_total_jm = (a_jm psi_j + sum_h lambda_jh^2 aF_hm) / (psi_j + sum_h lambda_jh^2)`,
+//!
+//! with `a_jm`, `aF_hm` the shares of term m at the grid points of trait j and factor h.
+
+use crate::link::TraitParams;
+use crate::linalg::Dense;
+
+use super::fixed::Fixed;
+use super::state::ChainState;
+
+/// One saved draw (standardised scale; terms in the user's order; matrices column-major).
+pub struct Draw {
+    /// p x k loadings (sign-aligned).
+    pub lambda: Dense,
+    /// b x p trait fixed effects.
+    pub b: Dense,
+    /// bF x k factor fixed effects (sign-aligned).
+    pub bf: Dense,
+    pub psi: Vec<f64>,
+    /// p x M trait-specific shares of each term.
+    pub h2: Vec<f64>,
+    /// k x M factor shares of each term.
+    pub h2f: Vec<f64>,
+    /// p x M total shares `diag(G_m) / diag(P)`.
+    pub h2_total: Vec<f64>,
+    /// Shared fixed-effect variances (NaN for flat columns).
+    pub sigma2_b: Vec<f64>,
+    pub delta: Vec<f64>,
+    /// The families' parameters, trait by trait: the free cut-points `g_2..g_{C-1}` of ordinal traits and
+    /// the size r of negative binomial traits.
+    pub family: Vec<f64>,
+}
+
+/// Where saved draws go.
+pub trait DrawSink {
+    fn record(&mut self, draw: &Draw);
+}
+
+/// Makes [`Draw`]s from the chain state; remembers the sign reference of the factors.
+#[derive(Default)]
+pub struct Recorder {
+    sign_ref: Option<Dense>,
+}
+
+impl Recorder {
+    /// Signs that align each factor with the first saved draw.
+    pub fn signs(&mut self, lambda: &Dense) -> Vec<f64> {
+        let r = self.sign_ref.get_or_insert_with(|| lambda.clone());
+        (0..lambda.ncol)
+            .map(|h| {
+                let dot: f64 = lambda.col(h).iter().zip(r.col(h)).map(|(a, b)| a * b).sum();
+                if dot < 0.0 {
+                    -1.0
+                } else {
+                    1.0
+                }
+            })
+            .collect()
+    }
+
+    /// The draw of the current state, with factor signs `sign` (from [`Self::signs`]).
+    pub fn draw(fx: &Fixed, st: &ChainState, sign: &[f64]) -> Draw {
+        let (p, k, mt) = (fx.p, st.k(), fx.n_terms);
+        let tr = &st.traits;
+        let fs = &st.factors;
+        let signed = |m: &Dense| {
+            let mut out = m.clone();
+            for h in 0..k {
+                out.col_mut(h).iter_mut().for_each(|v| *v *= sign[h]);
+            }
+            out
+        };
+        let mut h2 = Vec::with_capacity(p * mt);
+        let mut h2f = Vec::with_capacity(k * mt);
+        let mut h2_total = Vec::with_capacity(p * mt);
+        for m in 0..mt {
+            h2.extend(tr.h2.iter().map(|&g| fx.share(g, m)));
+            h2f.extend(fs.h2.iter().map(|&g| fx.share(g, m)));
+            for j in 0..p {
+                let (mut gen, mut tot) = (fx.share(tr.h2[j], m) * tr.psi[j], tr.psi[j]);
+                for h in 0..k {
+                    let l2 = tr.lambda.get(j, h).powi(2);
+                    gen += l2 * fx.share(fs.h2[h], m);
+                    tot += l2;
+                }
+                h2_total.push(gen / tot);
+            }
+        }
+        let mut family = Vec::new();
+        for par in &st.link.params {
+            match par {
+                TraitParams::Ordinal(cp) => family.extend_from_slice(cp.free()),
+                TraitParams::NegBin(sz) => family.push(sz.r),
+                TraitParams::None | TraitParams::Poisson(_) => {}
+            }
+        }
+        Draw {
+            lambda: signed(&tr.lambda),
+            b: tr.b.clone(),
+            bf: signed(&fs.bf),
+            psi: tr.psi.clone(),
+            h2,
+            h2f,
+            h2_total,
+            sigma2_b: st.shrink.sigma2_b.iter().zip(&fx.penalized).map(|(&v, &pen)| if pen { v } else { f64::NAN }).collect(),
+            delta: st.shrink.delta.clone(),
+            family,
+        }
+    }
+}
