@@ -23,7 +23,7 @@
 #'     probit model). The trait's residual variance is fixed at 1, so its
 #'     variance components and `h2` are on the liability scale. The response
 #'     is 0/1, `TRUE`/`FALSE` or a two-level factor (first level = 0, second
-#'     level = 1, as in [glm()]).}
+#'     level = 1, as in [stats::glm()]).}
 #'   \item{`slam_ordinal()`}{ordered categories `1, ..., C` (probit link):
 #'     `y = c` when `g_{c-1} < h <= g_c`, with cut-points
 #'     `-Inf = g_0 < 0 = g_1 < g_2 < ... < g_{C-1} < g_C = Inf`; the first
@@ -258,7 +258,7 @@ slam_resolve_families <- function(family, traits) {
 #' How to name the family of a trait (or of all traits) in messages
 #' @noRd
 slam_family_where <- function(trait) {
-  if (is.null(trait)) "`family`" else paste0("`family` of trait '", trait, "'")
+  if (is.null(trait)) "`family` (all traits)" else paste0("`family` of trait '", trait, "'")
 }
 
 #' One element of `family` as a slam_family
@@ -312,8 +312,9 @@ slam_family_from_stats <- function(x, where) {
   }
   if (identical(fam, "binomial")) {
     if (identical(link, "probit")) return(slam_probit())
-    slam_stop(where, ": only the probit link is available for binary traits (got binomial(link = \"",
-              link, "\")); use binomial(link = \"probit\") or \"probit\".", arg = "family")
+    slam_stop(where, ": only the probit link is available for binary traits (got ",
+              "binomial(link = \"", link, "\")); use binomial(link = \"probit\") or \"probit\".",
+              arg = "family")
   }
   if (identical(fam, "poisson")) {
     if (identical(link, "log")) return(slam_poisson())
@@ -561,8 +562,8 @@ slam_code_count <- function(y, trait, family) {
   v <- as.double(y)
   obs <- v[!is.na(v)]
   if (any(is.infinite(obs))) {
-    slam_stop(what, "; it has infinite value(s), e.g. ", slam_values_text(obs[is.infinite(obs)], 1L),
-              ".", arg = "formula")
+    slam_stop(what, "; it has infinite value(s), e.g. ",
+              slam_values_text(obs[is.infinite(obs)], 1L), ".", arg = "formula")
   }
   if (any(obs < 0)) {
     slam_stop(what, "; it has negative value(s), e.g. ", slam_values_text(obs[obs < 0], 3L), ".",
@@ -642,8 +643,8 @@ slam_offset_columns <- function(x, n, tr, what, arg, whose = "trait") {
   bad <- which(!is.finite(x))
   if (length(bad)) {
     rows <- unique((bad - 1L) %% n + 1L)
-    slam_stop(what, " has non-finite values (NA, NaN or Inf) in ", length(rows), " row(s), e.g. row ",
-              rows[1L], ".", arg = arg)
+    slam_stop(what, " has non-finite values (NA, NaN or Inf) in ", length(rows),
+              " row(s), e.g. row ", rows[1L], ".", arg = arg)
   }
   dimnames(x) <- list(NULL, tr)
   x
@@ -752,9 +753,9 @@ slam_weight_matrix <- function(weights, family, Y) {
     wo <- w[obs]
     rows <- which(obs)
     if (anyNA(wo)) {
-      slam_stop("`weights` has missing values (NA) for trait '", t, "' where it is observed (e.g. ",
-                "row ", rows[is.na(wo)][1L], "); NA weights are allowed only where the trait is NA.",
-                arg = "weights")
+      slam_stop("`weights` has missing values (NA) for trait '", t, "' where it is observed ",
+                "(e.g. row ", rows[is.na(wo)][1L], "); NA weights are allowed only where the ",
+                "trait is NA.", arg = "weights")
     }
     if (any(!is.finite(wo))) {
       slam_stop("`weights` has non-finite values for trait '", t, "' (e.g. row ",

@@ -68,7 +68,8 @@ check_number <- function(x, name, lower = -Inf, strict = FALSE, whole = FALSE,
     slam_stop("`", name, "` must be >= ", format(lower), " (got ", format(x), ").", arg = arg)
   }
   if (whole && x > .Machine$integer.max) {
-    slam_stop("`", name, "` must be at most ", .Machine$integer.max, " (got ", format(x), ").", arg = arg)
+    slam_stop("`", name, "` must be at most ", .Machine$integer.max, " (got ", format(x), ").",
+              arg = arg)
   }
   if (whole) as.integer(round(x)) else as.double(x)
 }
@@ -299,7 +300,9 @@ check_relmat_matrix <- function(K, term) {
   if (is(K, "Matrix")) K <- as.matrix(K)
   if (is.data.frame(K)) slam_stop("`", name, "` must be a matrix, not a data frame.", arg = arg)
   if (!is.matrix(K)) slam_stop("`", name, "` must be a numeric matrix or a `Matrix`.", arg = arg)
-  if (!is.numeric(K)) slam_stop("`", name, "` must be numeric (it is of type ", typeof(K), ").", arg = arg)
+  if (!is.numeric(K)) {
+    slam_stop("`", name, "` must be numeric (it is of type ", typeof(K), ").", arg = arg)
+  }
   if (nrow(K) != ncol(K)) {
     slam_stop("`", name, "` must be square (it is ", nrow(K), " x ", ncol(K), ").", arg = arg)
   }
@@ -309,12 +312,14 @@ check_relmat_matrix <- function(K, term) {
   ids <- rownames(K)
   if (is.null(ids)) ids <- colnames(K)
   if (is.null(ids)) {
-    slam_stop("`", name, "` must have row names: the level ids of grouping factor '", term, "'.", arg = arg)
+    slam_stop("`", name, "` must have row names: the level ids of grouping factor '", term, "'.",
+              arg = arg)
   }
   if (anyNA(ids) || any(ids == "")) slam_stop("`", name, "` has empty or NA row names.", arg = arg)
   if (anyDuplicated(ids)) {
     slam_stop("`", name, "` has duplicated row names: ",
-              paste0("'", head(unique(ids[duplicated(ids)]), 5L), "'", collapse = ", "), ".", arg = arg)
+              paste0("'", head(unique(ids[duplicated(ids)]), 5L), "'", collapse = ", "), ".",
+              arg = arg)
   }
   if (!is.null(colnames(K)) && !identical(colnames(K), ids)) {
     slam_stop("`", name, "` must have the same row and column names, in the same order.", arg = arg)
