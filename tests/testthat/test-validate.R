@@ -260,3 +260,19 @@ test_that("input errors are classed conditions that name the offending argument"
   expect_identical(slam_arg_name("`relmat$animal` (a pedigree)"), "relmat")
   expect_identical(slam_arg_name("prior$R$V"), "prior")
 })
+
+test_that("prior and pedigree errors name their argument too", {
+  arg_of <- function(expr) {
+    tryCatch({
+      expr
+      NA_character_
+    }, slamglmm_input_error = function(e) if (is.null(e$arg)) "<NULL>" else e$arg)
+  }
+  expect_identical(arg_of(build(prior = list(R = list(VV = 1)))), "prior")
+  expect_identical(arg_of(slam_prior(R = list(V = matrix(1, 2, 2)))), "prior")
+  expect_identical(arg_of(pedigree_A(data.frame(id = 1:3))), "pedigree")
+  ped <- data.frame(id = c("a", "a"), dam = NA, sire = NA)
+  expect_identical(arg_of(pedigree_A(ped)), "pedigree")
+  d <- mock_data()
+  expect_identical(arg_of(build(relmat = list(animal = ped))), "relmat")
+})
