@@ -5,36 +5,56 @@
 
 #' Parse a SLAMglmm formula into model matrices
 #'
-#' @param formula two-sided formula, `Y ~ fixed + (1 | g1) + (1 | g2)`.
+#' @param formula two-sided formula, `Y ~ fixed + (1 | g1) + (1 | g2)`, with
+#'   at most some `offset(...)` terms on the right-hand side.
 #' @param data data frame or NULL.
 #' @param factor_formula NULL or a one-sided formula of the factors' fixed
 #'   effects and random-effect terms, e.g. `~ sex + (1 | animal)`.
 #' @param relmat named list of relationship matrices (or pedigree data frames).
-#' @return A list with `Y` (n x p double matrix with trait names), `X`, `XF`,
-#'   `penalized`, `terms` (named list of random-effect terms in formula order,
-#'   each with `name`, `Z`, `K` (NULL for the identity), `levels`,
-#'   `relmat_given`, `pedigree`), `formula`, `factor_formula` (the fixed-effect
-#'   formula of the factors) and `factor_terms` (names of the random-effect
-#'   terms that act on the factors, a subset of `names(terms)` in formula order).
+#' @param family the families of the traits (see [slam_resolve_families()]);
+#'   NULL: every trait gaussian.
+#' @param weights NULL or known precision weights of the gaussian traits (see
+#'   [slam_observation_data()]).
+#' @return A list with `Y` (n x p double matrix with trait names, coded by
+#'   family: see [slam_observation_data()]), `X`, `XF`, `penalized`, `terms`
+#'   (named list of random-effect terms in formula order, each with `name`,
+#'   `Z`, `K` (NULL for the identity), `levels`, `relmat_given`, `pedigree`),
+#'   `formula`, `factor_formula` (the fixed-effect formula of the factors),
+#'   `factor_terms` (names of the random-effect terms that act on the factors,
+#'   a subset of `names(terms)` in formula order), and from
+#'   [slam_observation_data()]: `family` (character, per trait),
+#'   `n_categories` (integer, per trait), `levels` (named list, per trait: the
+#'   class labels of probit and ordinal traits), `offset` (NULL or n x p: the
+#'   families' offsets plus the formula's `offset()` terms), `weights` (NULL
+#'   or n x p) and `families` (named list of `"slam_family"` objects).
 #' @noRd
-slam_parse_formula <- function(formula, data = NULL, factor_formula = NULL, relmat = list()) {
+slam_parse_formula <- function(formula, data = NULL, factor_formula = NULL, relmat = list(),
+                               family = NULL, weights = NULL) {
   formula <- check_formula(formula)
   data <- check_data(data)
   env <- environment(formula)
   if (is.null(env)) env <- parent.frame()
   formula <- expand_dot(formula, data, env)
 
-  Y <- slam_response(formula, data, env)
-  n <- nrow(Y)
+  resp <- slam_response_columns(formula, data, env)
+  n <- resp$n
   if (!is.null(data) && nrow(data) != n) {
-    slam_stop("the response has ", n, " rows but `data` has ", nrow(data), " rows.")
+    slam_stop("the response has ", n, " rows but `data` has ", nrow(data), " rows.", arg = "data")
   }
+  traits <- names(resp$cols)
+  check_response_shape(n, traits)
+  families <- slam_resolve_families(family, traits)
   # a data frame with the right number of rows, so that variables not in
   # `data` are looked up in the formula's environment with the right length
   frame_data <- if (is.null(data)) data.frame(row.names = seq_len(n)) else data
 
   rhs <- one_sided(formula)
-  mf <- slam_model_frame(rhs, frame_data, env, "the formula")
+  offset <- slam_formula_offset(rhs, frame_data, env, traits)
+  obs <- slam_observation_data(resp$cols, families, n, weights = weights, offset = offset)
+  Y <- obs$Y
+  if (!is.null(resp$rownames)) rownames(Y) <- resp$rownames
+
+  mf <- slam_model_frame(rhs, frame_data, env, "the formula", arg = "formula")
 
   fixed <- lme4::nobars(rhs)
   if (is.null(fixed)) fixed <- stats::as.formula("~ 1", env = env)
@@ -58,9 +78,10 @@ slam_parse_formula <- function(formula, data = NULL, factor_formula = NULL, relm
       if (is.null(factor_fixed)) factor_fixed <- stats::as.formula("~ 1")
       environment(factor_fixed) <- environment(factor_formula)
     }
-    mfF <- slam_model_frame(factor_fixed, frame_data, environment(factor_fixed), "`factor_formula`")
+    mfF <- slam_model_frame(factor_fixed, frame_data, environment(factor_fixed), "`factor_formula`",
+                            arg = "factor_formula")
     XF <- slam_design(factor_fixed, mfF, intercept = FALSE)
-    check_full_rank(XF, "factor fixed-effect (`factor_formula`)")
+    check_full_rank(XF, "factor fixed-effect (`factor_formula`)", arg = "factor_formula")
   }
 
   relmat <- check_relmat_list(relmat, names_terms)
@@ -68,18 +89,20 @@ slam_parse_formula <- function(formula, data = NULL, factor_formula = NULL, relm
   names(terms) <- names_terms
 
   list(Y = Y, X = X, XF = XF, penalized = penalized, terms = terms,
-       formula = formula, factor_formula = factor_fixed, factor_terms = factor_terms)
+       formula = formula, factor_formula = factor_fixed, factor_terms = factor_terms,
+       family = obs$family, n_categories = obs$n_categories, levels = obs$levels,
+       offset = obs$offset, weights = obs$weights, families = obs$families)
 }
 
 #' Check the model formula
 #' @noRd
 check_formula <- function(formula) {
   if (!inherits(formula, "formula")) {
-    slam_stop("`formula` must be a formula such as Y ~ x + (1 | g).")
+    slam_stop("`formula` must be a formula such as Y ~ x + (1 | g).", arg = "formula")
   }
   if (length(formula) != 3L) {
     slam_stop("`formula` must be two-sided: a response (a matrix or cbind(y1, y2, ...)) ",
-              "on the left of ~.")
+              "on the left of ~.", arg = "formula")
   }
   formula
 }
@@ -90,7 +113,7 @@ check_formula <- function(formula) {
 #' @noRd
 expand_dot <- function(formula, data, env) {
   if (!("." %in% all.vars(formula[[3L]]))) return(formula)
-  if (is.null(data)) slam_stop("`.` in `formula` needs `data`.")
+  if (is.null(data)) slam_stop("`.` in `formula` needs `data`.", arg = "data")
   out <- stats::formula(stats::terms(formula, data = data))
   attributes(out) <- NULL
   out <- stats::as.formula(out, env = env)
@@ -104,7 +127,7 @@ check_data <- function(data) {
   if (is.list(data) && !is.data.frame(data)) data <- as.data.frame(data)
   if (!is.data.frame(data)) {
     slam_stop("`data` must be a data frame (or NULL to take variables from the ",
-              "formula's environment).")
+              "formula's environment).", arg = "data")
   }
   data
 }
@@ -117,78 +140,143 @@ one_sided <- function(formula) {
   rhs
 }
 
-#' Evaluate the response of the formula
+#' Evaluate the response of the formula, column by column
 #'
 #' The left-hand side is evaluated in `data` (then the formula's environment):
-#' a numeric matrix, a numeric vector or `cbind(y1, y2, ...)`.
+#' a matrix, a data frame, a vector or factor (one trait), or
+#' `cbind(y1, y2, ...)`, whose arguments are evaluated one by one so that
+#' factors and logical columns keep their class (cbind() itself would turn
+#' them into numbers). Trait names: the column names, the names of `cbind()`
+#' arguments (`cbind(a = y1)`) or the variable names of `cbind()` arguments
+#' and of a vector response; unnamed columns are called `y<j>` (j = the
+#' column's position).
 #'
-#' @return An n x p double matrix with column names (trait names; default
-#'   `y1`, ..., `yp`).
+#' @return A list with `cols` (named list of the raw columns, in trait order),
+#'   `n` (number of rows) and `rownames` (NULL or the row names of the
+#'   response).
 #' @noRd
-slam_response <- function(formula, data, env) {
+slam_response_columns <- function(formula, data, env) {
   lhs <- formula[[2L]]
-  if (is.call(lhs) && identical(lhs[[1L]], as.name("cbind"))) check_cbind_columns(lhs, data, env)
-  Y <- tryCatch(
-    eval(lhs, envir = if (is.null(data)) env else data, enclos = env),
-    error = function(e) {
-      slam_stop("could not evaluate the response '", deparse1(lhs), "': ",
-                conditionMessage(e))
-    })
-  if (is.data.frame(Y)) {
-    bad <- names(Y)[!vapply(Y, is.numeric, TRUE)]
-    if (length(bad)) {
-      slam_stop("the response must be numeric; trait(s) ",
-                paste0("'", bad, "'", collapse = ", "), " are not.")
+  where <- if (is.null(data)) env else data
+  pieces <- list()
+  if (is.call(lhs) && identical(lhs[[1L]], as.name("cbind"))) {
+    args <- as.list(lhs)[-1L]
+    labels <- names(args)
+    if (is.null(labels)) labels <- rep("", length(args))
+    for (i in seq_along(args)) {
+      lab <- if (nzchar(labels[i])) labels[i] else deparse1(args[[i]])
+      v <- tryCatch(eval(args[[i]], envir = where, enclos = env),
+                    error = function(e) {
+                      slam_stop("could not evaluate trait '", lab, "' of the response: ",
+                                conditionMessage(e), arg = "formula")
+                    })
+      default <- if (nzchar(labels[i])) labels[i] else
+        if (is.name(args[[i]])) as.character(args[[i]]) else ""
+      pieces <- c(pieces, list(slam_response_piece(v, default, lab)))
     }
-    Y <- as.matrix(Y)
-  }
-  if (is(Y, "Matrix")) Y <- as.matrix(Y)
-  if (is.null(dim(Y))) {
-    if (!is.atomic(Y)) {
-      slam_stop("the response '", deparse1(lhs), "' must be a numeric matrix or vector.")
-    }
-    nm <- if (is.name(lhs)) as.character(lhs) else "y1"
-    Y <- matrix(Y, ncol = 1L, dimnames = list(names(Y), nm))
-  }
-  if (length(dim(Y)) != 2L) {
-    slam_stop("the response '", deparse1(lhs), "' must be a matrix (n x p).")
-  }
-  if (is.null(colnames(Y))) {
-    colnames(Y) <- paste0("y", seq_len(ncol(Y)))
   } else {
-    empty <- is.na(colnames(Y)) | colnames(Y) == ""
-    colnames(Y)[empty] <- paste0("y", which(empty))
+    v <- tryCatch(eval(lhs, envir = where, enclos = env),
+                  error = function(e) {
+                    slam_stop("could not evaluate the response '", deparse1(lhs), "': ",
+                              conditionMessage(e), arg = "formula")
+                  })
+    default <- if (is.name(lhs)) as.character(lhs) else ""
+    pieces <- list(slam_response_piece(v, default, deparse1(lhs)))
   }
-  if (!is.numeric(Y) && !all(is.na(Y) & is.logical(Y))) {
-    slam_stop("the response must be numeric; trait(s) ",
-              paste0("'", colnames(Y), "'", collapse = ", "), " are of type ", typeof(Y), ".")
+  cols <- do.call(c, lapply(pieces, function(pc) pc$cols))
+  if (length(cols) == 0L) slam_stop("the response has no column (trait).", arg = "formula")
+  nm <- names(cols)
+  empty <- is.na(nm) | nm == ""
+  nm[empty] <- paste0("y", which(empty))
+  names(cols) <- nm
+  lens <- vapply(cols, length, 1L)
+  if (any(lens != lens[1L])) {
+    bad <- which(lens != lens[1L])[1L]
+    slam_stop("the traits of the response must have the same length; trait '", nm[bad], "' has ",
+              lens[bad], " values but trait '", nm[1L], "' has ", lens[1L], ".", arg = "formula")
   }
-  if (is.logical(Y)) storage.mode(Y) <- "double"
-  check_response(Y)
+  rn <- NULL
+  for (pc in pieces) if (is.null(rn) && !is.null(pc$rownames)) rn <- pc$rownames
+  list(cols = cols, n = unname(lens[1L]), rownames = rn)
 }
 
-#' Check each column of a cbind() response on its own
+#' The columns of one evaluated piece of the response
 #'
-#' So that a non-numeric column is named precisely (cbind() of a character
-#' and a numeric column would give a character matrix).
+#' @param v the value.
+#' @param default the trait name of a single column without its own name ("" for
+#'   none).
+#' @param lab how to name the piece in messages.
+#' @return A list with `cols` (named list of vectors or factors) and
+#'   `rownames`.
 #' @noRd
-check_cbind_columns <- function(lhs, data, env) {
-  args <- as.list(lhs)[-1L]
-  labels <- names(args)
-  if (is.null(labels)) labels <- rep("", length(args))
-  for (i in seq_along(args)) {
-    lab <- if (nzchar(labels[i])) labels[i] else deparse1(args[[i]])
-    v <- tryCatch(eval(args[[i]], envir = if (is.null(data)) env else data, enclos = env),
-                  error = function(e) {
-                    slam_stop("could not evaluate trait '", lab, "' of the response: ",
-                              conditionMessage(e))
-                  })
-    if (!is.numeric(v) && !(is.logical(v) && all(is.na(v)))) {
-      slam_stop("the response must be numeric; trait '", lab, "' is of class ",
-                paste(class(v), collapse = "/"), ".")
+slam_response_piece <- function(v, default, lab) {
+  if (is(v, "Matrix")) v <- as.matrix(v)
+  if (is.data.frame(v)) {
+    rn <- if (.row_names_info(v) > 0L) row.names(v) else NULL
+    cols <- lapply(v, function(x) if (is.matrix(x) && ncol(x) == 1L) drop(x) else x)
+    bad <- names(cols)[vapply(cols, function(x) !is.null(dim(x)), TRUE)]
+    if (length(bad)) {
+      slam_stop("the response '", lab, "' has matrix column(s) ",
+                paste0("'", bad, "'", collapse = ", "), "; give the traits as plain columns.",
+                arg = "formula")
     }
+    names(cols) <- names(v)
+    return(list(cols = cols, rownames = rn))
   }
-  invisible(TRUE)
+  if (!is.null(dim(v))) {
+    if (length(dim(v)) != 2L) {
+      slam_stop("the response '", lab, "' must be a matrix (n x p).", arg = "formula")
+    }
+    cn <- colnames(v)
+    if (is.null(cn)) cn <- rep("", ncol(v))
+    cols <- lapply(seq_len(ncol(v)), function(j) {
+      x <- v[, j]
+      names(x) <- NULL
+      x
+    })
+    names(cols) <- cn
+    return(list(cols = cols, rownames = rownames(v)))
+  }
+  if (!is.atomic(v) && !is.factor(v)) {
+    slam_stop("the response '", lab, "' must be a numeric matrix or vector.", arg = "formula")
+  }
+  rn <- names(v)
+  if (!is.factor(v)) names(v) <- NULL
+  list(cols = stats::setNames(list(v), default), rownames = rn)
+}
+
+#' The offset of the formula's `offset(...)` terms
+#'
+#' Evaluated as in lm() and lme4 (each term in `data`, then in the formula's
+#' environment; several terms add up).
+#'
+#' @param rhs the one-sided formula of the right-hand side.
+#' @param data a data frame with one row per row of the response.
+#' @param env the formula's environment.
+#' @param traits the trait names.
+#' @return NULL (no offset term) or an n x p double matrix.
+#' @noRd
+slam_formula_offset <- function(rhs, data, env, traits) {
+  tt <- tryCatch(stats::terms(lme4::subbars(rhs)),
+                 error = function(e) slam_stop("could not read the terms of `formula`: ",
+                                               conditionMessage(e), arg = "formula"))
+  off <- attr(tt, "offset")
+  if (is.null(off)) return(NULL)
+  vars <- as.list(attr(tt, "variables"))[-1L]
+  n <- nrow(data)
+  total <- NULL
+  for (i in off) {
+    lab <- deparse1(vars[[i]])
+    v <- tryCatch(eval(vars[[i]], envir = data, enclos = env),
+                  error = function(e) {
+                    slam_stop("could not evaluate ", lab, " in `formula`: ", conditionMessage(e),
+                              arg = "offset")
+                  })
+    m <- slam_offset_columns(v, n, traits, paste0("offset (", lab, " in `formula`)"),
+                             arg = "offset")
+    total <- if (is.null(total)) m else total + m
+  }
+  total
 }
 
 #' Model frame of all variables of a one-sided formula
@@ -196,19 +284,21 @@ check_cbind_columns <- function(lhs, data, env) {
 #' Random-effect bars are replaced by `+` (lme4::subbars) so that grouping
 #' factors are included. Missing values are kept (na.pass) and then reported.
 #' @noRd
-slam_model_frame <- function(rhs, data, env, where) {
+slam_model_frame <- function(rhs, data, env, where, arg = "formula") {
   full <- lme4::subbars(rhs)
   environment(full) <- env
   mf <- tryCatch(
     stats::model.frame(full, data = data, na.action = stats::na.pass,
                        drop.unused.levels = TRUE),
     error = function(e) slam_stop("could not build the model frame of ", where, ": ",
-                                  conditionMessage(e)))
+                                  conditionMessage(e), arg = arg))
   if (nrow(mf) != nrow(data)) {
     slam_stop("the variables of ", where, " must have one value per row of the response (",
-              nrow(data), ").")
+              nrow(data), ").", arg = arg)
   }
-  check_no_na(mf, where)
+  # offset() terms are checked (finite, right size) by slam_observation_data()
+  offsets <- names(mf)[attr(attr(mf, "terms"), "offset")]
+  check_no_na(mf, where, skip = offsets)
   mf
 }
 
@@ -240,10 +330,16 @@ slam_design <- function(fixed, mf, intercept = NA) {
 check_factor_formula <- function(factor_formula) {
   if (!inherits(factor_formula, "formula")) {
     slam_stop("`factor_formula` must be NULL or a one-sided formula such as ~ sex + age ",
-              "or ~ sex + (1 | animal).")
+              "or ~ sex + (1 | animal).", arg = "factor_formula")
   }
   if (length(factor_formula) != 2L) {
-    slam_stop("`factor_formula` must be one-sided (no response), e.g. ~ sex + age.")
+    slam_stop("`factor_formula` must be one-sided (no response), e.g. ~ sex + age.",
+              arg = "factor_formula")
+  }
+  if (!is.null(attr(stats::terms(lme4::subbars(factor_formula)), "offset"))) {
+    slam_stop("`factor_formula` cannot have an offset() term; put offsets in `formula` (they ",
+              "act on the traits) or in the family (e.g. slam_negbin(offset = ...)).",
+              arg = "factor_formula")
   }
   factor_formula
 }
@@ -265,13 +361,15 @@ slam_factor_terms <- function(factor_formula, trait_terms) {
     lhs <- b[[2L]]
     if (!(is.numeric(lhs) && length(lhs) == 1L && lhs == 1)) {
       slam_stop("random-effect term (", deparse1(b), ") of `factor_formula`: only random ",
-                "intercepts (1 | ", g, ") are supported; random slopes are not.")
+                "intercepts (1 | ", g, ") are supported; random slopes are not.",
+                arg = "factor_formula")
     }
     g
   }, "")
   dup <- nms[duplicated(nms)]
   if (length(dup)) {
-    slam_stop("grouping factor '", dup[1L], "' appears more than once in `factor_formula`.")
+    slam_stop("grouping factor '", dup[1L], "' appears more than once in `factor_formula`.",
+              arg = "factor_formula")
   }
   bad <- setdiff(nms, trait_terms)
   if (length(bad)) {
@@ -280,7 +378,7 @@ slam_factor_terms <- function(factor_formula, trait_terms) {
               " that are not in `formula`; every random-effect term of the factors must also be ",
               "a term of the traits (terms of `formula`: ",
               if (length(trait_terms)) paste0("(1 | ", trait_terms, ")", collapse = ", ") else "none",
-              ").")
+              ").", arg = "factor_formula")
   }
   trait_terms[trait_terms %in% nms]
 }
@@ -300,7 +398,7 @@ slam_random_terms <- function(rhs, mf) {
   if (length(bars) == 0L) return(list())
   re <- tryCatch(lme4::mkReTrms(bars, mf, reorder.terms = FALSE),
                  error = function(e) slam_stop("could not build the random-effect terms: ",
-                                               conditionMessage(e)))
+                                               conditionMessage(e), arg = "formula"))
   labels <- names(re$cnms)
   assign <- attr(re$flist, "assign")
   terms <- lapply(seq_along(re$cnms), function(i) {
@@ -308,13 +406,14 @@ slam_random_terms <- function(rhs, mf) {
     if (!identical(unname(cn), "(Intercept)")) {
       slam_stop("random-effect term for '", labels[i], "' has column(s) ",
                 paste0("'", cn, "'", collapse = ", "), ": only random intercepts (1 | ",
-                labels[i], ") are supported; random slopes are not.")
+                labels[i], ") are supported; random slopes are not.", arg = "formula")
     }
     list(name = labels[i], group = re$flist[[assign[i]]])
   })
   dup <- labels[duplicated(labels)]
   if (length(dup)) {
-    slam_stop("grouping factor '", dup[1L], "' appears in more than one random-effect term.")
+    slam_stop("grouping factor '", dup[1L], "' appears in more than one random-effect term.",
+              arg = "formula")
   }
   terms
 }
@@ -351,7 +450,7 @@ slam_term_matrices <- function(term, K = NULL) {
     if (length(missing)) {
       slam_stop("`relmat$", term$name, "` has no row for ", length(missing), " level(s) of '",
                 term$name, "' present in the data, e.g. ",
-                paste0("'", utils::head(missing, 5L), "'", collapse = ", "), ".")
+                paste0("'", utils::head(missing, 5L), "'", collapse = ", "), ".", arg = "relmat")
     }
   }
   col <- match(ids, levels)

@@ -159,7 +159,8 @@ relmat_from_pedigree <- function(x, levels = NULL, term = NULL) {
       slam_stop(what, " has no individual for ", length(missing), " level(s)",
                 if (!is.null(term)) paste0(" of '", term, "'"), " present in the data, e.g. ",
                 paste0("'", utils::head(missing, 5L), "'", collapse = ", "),
-                ". Add them as rows (with unknown parents, NA, if they are unrelated founders).")
+                ". Add them as rows (with unknown parents, NA, if they are unrelated founders).",
+                arg = ped_arg(what))
     }
   }
   ped_tabular(ped)
@@ -201,7 +202,7 @@ ped_columns <- function(nms, what) {
     w <- which(low %in% r)
     if (length(w) > 1L) {
       slam_stop(what, " has more than one column for the ", r[1L], ": ",
-                paste0("'", nms[w], "'", collapse = ", "), ".")
+                paste0("'", nms[w], "'", collapse = ", "), ".", arg = ped_arg(what))
     }
     if (length(w)) w else NA_integer_
   }, 1L)
@@ -210,7 +211,7 @@ ped_columns <- function(nms, what) {
   slam_stop(what, " has column(s) ", paste0("'", nms[found[!is.na(found)]], "'", collapse = ", "),
             " named as pedigree columns, but not all three (id/animal, dam/mother, ",
             "sire/father) and not in the order id, dam, sire; name all three or put them first ",
-            "in that order.")
+            "in that order.", arg = ped_arg(what))
 }
 
 #' Read, check and order a pedigree data frame
@@ -218,13 +219,13 @@ ped_columns <- function(nms, what) {
 ped_prepare <- function(pedigree, what = "`pedigree`") {
   if (is.matrix(pedigree)) pedigree <- as.data.frame(pedigree, stringsAsFactors = FALSE)
   if (!is.data.frame(pedigree)) {
-    slam_stop(what, " must be a data frame with columns id, dam and sire.")
+    slam_stop(what, " must be a data frame with columns id, dam and sire.", arg = ped_arg(what))
   }
   if (ncol(pedigree) < 3L) {
     slam_stop(what, " must have (at least) three columns: id, dam and sire; it has ",
-              ncol(pedigree), ".")
+              ncol(pedigree), ".", arg = ped_arg(what))
   }
-  if (nrow(pedigree) < 1L) slam_stop(what, " has no rows.")
+  if (nrow(pedigree) < 1L) slam_stop(what, " has no rows.", arg = ped_arg(what))
   cols <- ped_columns(names(pedigree), what)
   id <- ped_ids_chr(pedigree[[cols[1L]]])
   dam <- ped_ids_chr(pedigree[[cols[2L]]])
@@ -232,13 +233,13 @@ ped_prepare <- function(pedigree, what = "`pedigree`") {
   if (anyNA(id)) {
     rows <- which(is.na(id))
     slam_stop(what, " has a missing id (NA, 0, \"\" or \"*\") in ", length(rows), " row(s): ",
-              paste(utils::head(rows, 10L), collapse = ", "), ".")
+              paste(utils::head(rows, 10L), collapse = ", "), ".", arg = ped_arg(what))
   }
   if (anyDuplicated(id)) {
     dup <- unique(id[duplicated(id)])
     slam_stop(what, " has ", length(dup), " duplicated id(s): ",
               paste0("'", utils::head(dup, 10L), "'", collapse = ", "),
-              if (length(dup) > 10L) ", ...", ".")
+              if (length(dup) > 10L) ", ...", ".", arg = ped_arg(what))
   }
   parents <- as.vector(rbind(dam, sire))
   added <- unique(parents[!is.na(parents) & !(parents %in% id)])
@@ -320,7 +321,8 @@ ped_cycle_error <- function(ped, todo, what) {
             if (isTRUE(ped$rows_hint)) paste0(
               " Every parent is a number smaller than its offspring's row: if the dam and sire ",
               "columns hold row numbers of the pedigree rather than ids, replace them by the ids ",
-              "of those rows (e.g. ped$dam <- ped[[1]][ped$dam], and the same for the sire)."))
+              "of those rows (e.g. ped$dam <- ped[[1]][ped$dam], and the same for the sire)."),
+            arg = ped_arg(what))
 }
 
 #' A shortest chain of parent links from individual `i` back to itself
@@ -389,16 +391,18 @@ ped_ancestors <- function(ped, sel, include_self = TRUE) {
 #' @noRd
 ped_match_ids <- function(ped, ids) {
   ids <- ped_ids_chr(ids)
-  if (anyNA(ids)) slam_stop("`ids` has missing or unknown-coded values.")
+  if (anyNA(ids)) slam_stop("`ids` has missing or unknown-coded values.", arg = "ids")
   if (anyDuplicated(ids)) {
     slam_stop("`ids` has duplicated values: ",
-              paste0("'", utils::head(unique(ids[duplicated(ids)]), 5L), "'", collapse = ", "), ".")
+              paste0("'", utils::head(unique(ids[duplicated(ids)]), 5L), "'", collapse = ", "), ".",
+              arg = "ids")
   }
   sel <- match(ids, ped$id)
   if (anyNA(sel)) {
     miss <- ids[is.na(sel)]
     slam_stop("`ids` has ", length(miss), " id(s) that are not in the pedigree: ",
-              paste0("'", utils::head(miss, 5L), "'", collapse = ", "), ".")
+              paste0("'", utils::head(miss, 5L), "'", collapse = ", "), ".",
+              arg = "ids")
   }
   sel
 }
@@ -492,4 +496,11 @@ ped_decomposition <- function(ped) {
     }
   }
   list(IP = IP, D = D, F = F, rank = rank)
+}
+
+#' The argument to blame for a pedigree error: `relmat` for a pedigree given
+#' in `relmat`, else `pedigree`
+#' @noRd
+ped_arg <- function(what) {
+  if (grepl("relmat", what, fixed = TRUE)) "relmat" else "pedigree"
 }

@@ -104,7 +104,7 @@ slam_prior <- function(R = list(V = 1, nu = 3),
     slam_stop("`prior$R$V` must be a single number, not a matrix: it is the scale of the ",
               "inverse-gamma prior of every trait's residual variance on the standardised ",
               "scale; the covariances among traits come from the factors, so there is no ",
-              "MCMCglmm-style V matrix.")
+              "MCMCglmm-style V matrix.", arg = "prior")
   }
   R$V <- check_number(R$V, "prior$R$V", lower = 0, strict = TRUE)
   R$nu <- check_number(R$nu, "prior$R$nu", lower = 0, strict = TRUE)
@@ -208,7 +208,7 @@ slam_prior_for_terms <- function(prior, terms, factor_terms = terms, rust_order 
     wf[zero] <- 0
     if (sum(wf) <= 0) {
       slam_stop("prior$h2$factor puts no weight on the grid points where the term(s) not in ",
-                "`factor_formula` (", paste(off, collapse = ", "), ") have share 0.")
+                "`factor_formula` (", paste(off, collapse = ", "), ") have share 0.", arg = "prior")
     }
     wf <- wf / sum(wf)
   }
@@ -229,14 +229,14 @@ prior_weights_for_grid <- function(w, name, gm, G, d, what) {
   if (is.numeric(w) && length(w) != G && length(w) > 1L && max(abs(w - w[1L])) < 1e-12) w <- NULL
   if (is.function(w)) {
     w <- tryCatch(w(gm), error = function(e) {
-      slam_stop(name, " (a function of the grid) failed: ", conditionMessage(e))
+      slam_stop(name, " (a function of the grid) failed: ", conditionMessage(e), arg = "prior")
     })
   }
   if (!is.null(w) && is.numeric(w) && length(w) != G) {
     slam_stop(name, " must have one weight per grid point: the grid of a model with ", what,
               " and prior$h2$divisions = ", d, " has ", G, " points (choose(divisions - 1 + M, M)), ",
               "but ", length(w), " weights were given. Give NULL (uniform) or a function of the ",
-              "grid matrix.")
+              "grid matrix.", arg = "prior")
   }
   prior_weights(w, name, G)
 }
@@ -253,23 +253,25 @@ prior_fill <- function(x, name, defaults) {
   if (is.null(x)) return(defaults)
   if (!is.list(x) || is.data.frame(x)) {
     slam_stop("prior$", name, " must be a list (e.g. ", name, " = list(",
-              names(defaults)[1L], " = ...)).")
+              names(defaults)[1L], " = ...)).", arg = "prior")
   }
   if (length(x) == 0L) return(defaults)
   nm <- names(x)
   if (is.null(nm) || any(is.na(nm) | nm == "")) {
     slam_stop("every element of prior$", name, " must be named (known elements: ",
-              paste(names(defaults), collapse = ", "), ").")
+              paste(names(defaults), collapse = ", "), ").",
+              arg = "prior")
   }
   if (anyDuplicated(nm)) {
     slam_stop("prior$", name, " has duplicated element(s): ",
-              paste(unique(nm[duplicated(nm)]), collapse = ", "), ".")
+              paste(unique(nm[duplicated(nm)]), collapse = ", "), ".", arg = "prior")
   }
   unknown <- setdiff(nm, names(defaults))
   if (length(unknown)) {
     slam_stop(paste0("prior$", name, "$", unknown, collapse = ", "),
               if (length(unknown) == 1L) " is not a known element" else " are not known elements",
-              " (known elements of prior$", name, ": ", paste(names(defaults), collapse = ", "), ").")
+              " (known elements of prior$", name, ": ", paste(names(defaults), collapse = ", "), ").",
+              arg = "prior")
   }
   out <- defaults
   for (n in nm) {
@@ -289,14 +291,14 @@ prior_fill <- function(x, name, defaults) {
 prior_weights <- function(w, name, G) {
   if (is.null(w)) return(rep(1 / G, G))
   if (!is.numeric(w) || anyNA(w) || any(!is.finite(w))) {
-    slam_stop(name, " must be NULL or a numeric vector of finite weights.")
+    slam_stop(name, " must be NULL or a numeric vector of finite weights.", arg = "prior")
   }
   if (length(w) != G) {
     slam_stop(name, " must have one weight per grid point: length ", G,
-              " (= prior$h2$divisions), not ", length(w), ".")
+              " (= prior$h2$divisions), not ", length(w), ".", arg = "prior")
   }
-  if (any(w < 0)) slam_stop(name, " must have non-negative weights.")
-  if (sum(w) <= 0) slam_stop(name, " must have a positive sum.")
+  if (any(w < 0)) slam_stop(name, " must have non-negative weights.", arg = "prior")
+  if (sum(w) <= 0) slam_stop(name, " must have a positive sum.", arg = "prior")
   as.double(w / sum(w))
 }
 
@@ -312,14 +314,15 @@ prior_weights_any <- function(w, name, divisions) {
   if (is.null(w)) return(rep(1 / divisions, divisions))
   if (is.function(w)) return(w)
   if (!is.numeric(w) || anyNA(w) || any(!is.finite(w))) {
-    slam_stop(name, " must be NULL, a numeric vector of finite weights, or a function of the grid.")
+    slam_stop(name, " must be NULL, a numeric vector of finite weights, or a function of the grid.",
+              arg = "prior")
   }
   sizes <- vapply(1:8, function(M) slam_grid_size(divisions, M), 1L)
   if (!(length(w) %in% sizes)) {
     slam_stop(name, " must have one weight per grid point: length ", divisions,
               " (= prior$h2$divisions) with one random-effect term, choose(divisions - 1 + M, M) ",
               "with M terms (", paste(sizes[2:3], collapse = ", "), ", ... for M = 2, 3, ...), not ",
-              length(w), ".")
+              length(w), ".", arg = "prior")
   }
   prior_weights(w, name, length(w))
 }
@@ -334,7 +337,7 @@ as_slam_prior <- function(prior) {
   if (is.null(prior)) return(slam_prior())
   if (!is.list(prior) || is.data.frame(prior)) {
     slam_stop("`prior` must be the result of slam_prior() or a list with elements among ",
-              "R, h2, Lambda, B.")
+              "R, h2, Lambda, B.", arg = "prior")
   }
   known <- c("R", "h2", "Lambda", "B")
   if (inherits(prior, "slam_prior")) prior$h2_grid <- NULL
@@ -342,17 +345,17 @@ as_slam_prior <- function(prior) {
   nm <- names(prior)
   if (is.null(nm) || any(is.na(nm) | nm == "")) {
     slam_stop("every element of `prior` must be named (known elements: ",
-              paste(known, collapse = ", "), ").")
+              paste(known, collapse = ", "), ").", arg = "prior")
   }
   if (anyDuplicated(nm)) {
     slam_stop("`prior` has duplicated element(s): ",
-              paste(unique(nm[duplicated(nm)]), collapse = ", "), ".")
+              paste(unique(nm[duplicated(nm)]), collapse = ", "), ".", arg = "prior")
   }
   unknown <- setdiff(nm, known)
   if (length(unknown)) {
     slam_stop(paste0("prior$", unknown, collapse = ", "),
               if (length(unknown) == 1L) " is not a known element" else " are not known elements",
-              " (known elements: ", paste(known, collapse = ", "), ").")
+              " (known elements: ", paste(known, collapse = ", "), ").", arg = "prior")
   }
   args <- lapply(stats::setNames(known, known), function(n) prior[[n]])
   do.call(slam_prior, args)

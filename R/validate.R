@@ -4,13 +4,34 @@
 # (or prior element), so that a user can find the problem without reading
 # code. All checks run in R, before any Rust code is called.
 
-#' Stop with a message, without the call
+#' Stop with a classed input error, without the call
+#'
+#' Every input error of the package is signalled here, as a condition of class
+#' `c("slamglmm_input_error", "slamglmm_error", "error", "condition")` with
+#' the fields `message`, `call` (always NULL) and `arg`, so that callers can
+#' catch them, e.g.
+#' `tryCatch(SLAMglmm(...), slamglmm_input_error = function(e) e$arg)`.
 #'
 #' @param ... pieces of the message, pasted together with no separator.
+#' @param arg the name of the offending argument (e.g. "family", "weights",
+#'   "formula"), or NULL when it is not known.
 #' @return Never returns.
 #' @noRd
-slam_stop <- function(...) {
-  stop(paste0(...), call. = FALSE)
+slam_stop <- function(..., arg = NULL) {
+  if (!is.null(arg)) arg <- as.character(arg)[1L]
+  cond <- structure(
+    class = c("slamglmm_input_error", "slamglmm_error", "error", "condition"),
+    list(message = paste0(...), call = NULL, arg = arg))
+  stop(cond)
+}
+
+#' The argument named by a message label such as "relmat$animal" or
+#' "`relmat$animal` (a pedigree)": the part before any `$`, `[` or space,
+#' without backticks
+#' @noRd
+slam_arg_name <- function(name) {
+  name <- gsub("`", "", as.character(name)[1L])
+  sub("[$[ ].*$", "", name)
 }
 
 #' Is `x` a single finite number?
@@ -34,28 +55,30 @@ is_whole <- function(x) {
 #' @param whole if TRUE, `x` must be a whole number.
 #' @return `x` (as an integer when `whole` is TRUE), invisibly checked.
 #' @noRd
-check_number <- function(x, name, lower = -Inf, strict = FALSE, whole = FALSE) {
+check_number <- function(x, name, lower = -Inf, strict = FALSE, whole = FALSE,
+                         arg = slam_arg_name(name)) {
   what <- if (whole) "a single whole number" else "a single finite number"
   if (whole && !is_whole(x) || !whole && !is_number(x)) {
-    slam_stop("`", name, "` must be ", what, ".")
+    slam_stop("`", name, "` must be ", what, ".", arg = arg)
   }
   if (strict && !(x > lower)) {
-    slam_stop("`", name, "` must be > ", format(lower), " (got ", format(x), ").")
+    slam_stop("`", name, "` must be > ", format(lower), " (got ", format(x), ").", arg = arg)
   }
   if (!strict && !(x >= lower)) {
-    slam_stop("`", name, "` must be >= ", format(lower), " (got ", format(x), ").")
+    slam_stop("`", name, "` must be >= ", format(lower), " (got ", format(x), ").", arg = arg)
   }
   if (whole && x > .Machine$integer.max) {
-    slam_stop("`", name, "` must be at most ", .Machine$integer.max, " (got ", format(x), ").")
+    slam_stop("`", name, "` must be at most ", .Machine$integer.max, " (got ", format(x), ").",
+              arg = arg)
   }
   if (whole) as.integer(round(x)) else as.double(x)
 }
 
 #' Check a single TRUE/FALSE flag
 #' @noRd
-check_flag <- function(x, name) {
+check_flag <- function(x, name, arg = slam_arg_name(name)) {
   if (!is.logical(x) || length(x) != 1L || is.na(x)) {
-    slam_stop("`", name, "` must be TRUE or FALSE.")
+    slam_stop("`", name, "` must be TRUE or FALSE.", arg = arg)
   }
   x
 }
@@ -72,12 +95,12 @@ check_mcmc <- function(nitt, burnin, thin) {
   burnin <- check_number(burnin, "burnin", lower = 0, whole = TRUE)
   thin <- check_number(thin, "thin", lower = 1, whole = TRUE)
   if (nitt <= burnin) {
-    slam_stop("`nitt` (", nitt, ") must be greater than `burnin` (", burnin, ").")
+    slam_stop("`nitt` (", nitt, ") must be greater than `burnin` (", burnin, ").", arg = "nitt")
   }
   n_saved <- (nitt - burnin) %/% thin
   if (n_saved < 1L) {
     slam_stop("no draw would be saved: (`nitt` - `burnin`) / `thin` must be at least 1 ",
-              "(nitt = ", nitt, ", burnin = ", burnin, ", thin = ", thin, ").")
+              "(nitt = ", nitt, ", burnin = ", burnin, ", thin = ", thin, ").", arg = "thin")
   }
   list(nitt = nitt, burnin = burnin, thin = thin, n_saved = as.integer(n_saved))
 }
@@ -112,44 +135,79 @@ check_n_factors <- function(n_factors) {
   check_number(n_factors, "n_factors", lower = 0, whole = TRUE)
 }
 
-#' Check the response matrix
+#' Check the response matrix (every trait gaussian)
 #'
 #' Each trait must be numeric, have at least two observed values and must not
-#' be constant over its observed values.
+#' be constant over its observed values (see [check_gaussian_trait()]).
+#' Responses with other families are checked by [slam_observation_data()].
 #'
 #' @param Y the response, a matrix with column names.
 #' @return Y as a double matrix.
 #' @noRd
 check_response <- function(Y) {
   traits <- colnames(Y)
-  if (nrow(Y) < 2L) slam_stop("the response has fewer than 2 rows.")
-  if (ncol(Y) < 1L) slam_stop("the response has no column (trait).")
+  check_response_shape(nrow(Y), traits)
   if (!is.numeric(Y)) {
     slam_stop("the response must be numeric; trait(s) ",
-              paste0("'", traits, "'", collapse = ", "), " are of type ", typeof(Y), ".")
+              paste0("'", traits, "'", collapse = ", "), " are of type ", typeof(Y), ".",
+              arg = "formula")
   }
-  if (anyDuplicated(traits)) {
-    slam_stop("trait names must be unique; duplicated: ",
-              paste0("'", unique(traits[duplicated(traits)]), "'", collapse = ", "), ".")
-  }
-  for (j in seq_len(ncol(Y))) {
-    y <- Y[, j]
-    if (any(is.infinite(y))) slam_stop("trait '", traits[j], "' has infinite values.")
-    obs <- y[!is.na(y)]
-    if (length(obs) == 0L) slam_stop("trait '", traits[j], "' has no observed value (all NA).")
-    if (length(obs) < 2L) slam_stop("trait '", traits[j], "' has fewer than 2 observed values.")
-    if (all(obs == obs[1L])) {
-      slam_stop("trait '", traits[j], "' is constant over its observed values.")
-    }
-    s <- sd_scaled(obs)
-    if (!(s > 1e-100 && s < 1e100)) {
-      slam_stop("trait '", traits[j], "' has standard deviation ", format(s, digits = 3),
-                ": variances on that scale cannot be represented; rescale the trait ",
-                "(e.g. change its units).")
-    }
-  }
+  for (j in seq_len(ncol(Y))) check_gaussian_trait(Y[, j], traits[j])
   storage.mode(Y) <- "double"
   Y
+}
+
+#' Check the size of the response and the uniqueness of the trait names
+#'
+#' @param n number of rows.
+#' @param traits trait names.
+#' @noRd
+check_response_shape <- function(n, traits) {
+  if (n < 2L) slam_stop("the response has fewer than 2 rows.", arg = "formula")
+  if (length(traits) < 1L) slam_stop("the response has no column (trait).", arg = "formula")
+  if (anyDuplicated(traits)) {
+    slam_stop("trait names must be unique; duplicated: ",
+              paste0("'", unique(traits[duplicated(traits)]), "'", collapse = ", "), ".",
+              arg = "formula")
+  }
+  invisible(TRUE)
+}
+
+#' Check one gaussian trait
+#'
+#' No infinite value, at least two observed values, not constant over them,
+#' and a standard deviation whose square can be represented.
+#'
+#' @param y numeric vector (NA allowed).
+#' @param trait its name, for messages.
+#' @return `y`, invisibly.
+#' @noRd
+check_gaussian_trait <- function(y, trait) {
+  if (any(is.infinite(y))) slam_stop("trait '", trait, "' has infinite values.", arg = "formula")
+  obs <- y[!is.na(y)]
+  check_n_observed(length(obs), trait)
+  if (all(obs == obs[1L])) {
+    slam_stop("trait '", trait, "' is constant over its observed values.", arg = "formula")
+  }
+  s <- sd_scaled(obs)
+  if (!(s > 1e-100 && s < 1e100)) {
+    slam_stop("trait '", trait, "' has standard deviation ", format(s, digits = 3),
+              ": variances on that scale cannot be represented; rescale the trait ",
+              "(e.g. change its units).", arg = "formula")
+  }
+  invisible(y)
+}
+
+#' Check that a trait has at least two observed values
+#' @noRd
+check_n_observed <- function(n_obs, trait) {
+  if (n_obs == 0L) {
+    slam_stop("trait '", trait, "' has no observed value (all NA).", arg = "formula")
+  }
+  if (n_obs < 2L) {
+    slam_stop("trait '", trait, "' has fewer than 2 observed values.", arg = "formula")
+  }
+  invisible(TRUE)
 }
 
 #' Standard deviation computed on x / max|x|, so that it neither under- nor
@@ -165,12 +223,15 @@ sd_scaled <- function(x) {
 #'
 #' @param mf a model frame (made with `na.action = na.pass`).
 #' @param where text that says where the variables come from.
+#' @param skip names of variables not to check (offset terms: their
+#'   non-finite values are reported by [slam_observation_data()]).
 #' @noRd
-check_no_na <- function(mf, where) {
-  for (v in names(mf)) {
+check_no_na <- function(mf, where, skip = character(0)) {
+  for (v in setdiff(names(mf), skip)) {
     if (anyNA(mf[[v]])) {
       slam_stop("variable '", v, "' in ", where, " has missing values (NA); ",
-                "NA is only allowed in the response. Remove or impute those rows first.")
+                "NA is only allowed in the response. Remove or impute those rows first.",
+                arg = "data")
     }
   }
   invisible(TRUE)
@@ -178,14 +239,15 @@ check_no_na <- function(mf, where) {
 
 #' Check a design matrix for full column rank
 #' @noRd
-check_full_rank <- function(X, name) {
+check_full_rank <- function(X, name, arg = "formula") {
   if (ncol(X) == 0L) return(invisible(TRUE))
-  if (any(!is.finite(X))) slam_stop("the ", name, " design has non-finite values.")
+  if (any(!is.finite(X))) slam_stop("the ", name, " design has non-finite values.", arg = arg)
   qx <- qr(X)
   if (qx$rank < ncol(X)) {
     bad <- colnames(X)[qx$pivot[seq.int(qx$rank + 1L, ncol(X))]]
     slam_stop("the ", name, " design matrix is rank-deficient (", qx$rank, " < ", ncol(X),
-              " columns); aliased column(s): ", paste0("'", bad, "'", collapse = ", "), ".")
+              " columns); aliased column(s): ", paste0("'", bad, "'", collapse = ", "), ".",
+              arg = arg)
   }
   invisible(TRUE)
 }
@@ -200,24 +262,24 @@ check_relmat_list <- function(relmat, terms) {
   if (is.null(relmat)) return(list())
   if (!is.list(relmat) || is.data.frame(relmat)) {
     slam_stop("`relmat` must be a named list of matrices or pedigree data frames, one per grouping factor, ",
-              "e.g. relmat = list(animal = A).")
+              "e.g. relmat = list(animal = A).", arg = "relmat")
   }
   if (length(relmat) == 0L) return(list())
   nm <- names(relmat)
   if (is.null(nm) || any(is.na(nm) | nm == "")) {
     slam_stop("every element of `relmat` must be named by its grouping factor ",
-              "(matching is by name, never by position).")
+              "(matching is by name, never by position).", arg = "relmat")
   }
   if (anyDuplicated(nm)) {
     slam_stop("`relmat` has duplicated names: ",
-              paste0("'", unique(nm[duplicated(nm)]), "'", collapse = ", "), ".")
+              paste0("'", unique(nm[duplicated(nm)]), "'", collapse = ", "), ".", arg = "relmat")
   }
   unknown <- setdiff(nm, terms)
   if (length(unknown)) {
     known <- if (length(terms)) paste0("'", terms, "'", collapse = ", ") else "none"
     slam_stop("`relmat` has element(s) ", paste0("'", unknown, "'", collapse = ", "),
               " that match no random-effect grouping factor in the formula (grouping factors: ",
-              known, ").")
+              known, ").", arg = "relmat")
   }
   relmat
 }
@@ -234,34 +296,39 @@ check_relmat_list <- function(relmat, terms) {
 #' @noRd
 check_relmat_matrix <- function(K, term) {
   name <- paste0("relmat$", term)
+  arg <- "relmat"
   if (is(K, "Matrix")) K <- as.matrix(K)
-  if (is.data.frame(K)) slam_stop("`", name, "` must be a matrix, not a data frame.")
-  if (!is.matrix(K)) slam_stop("`", name, "` must be a numeric matrix or a `Matrix`.")
-  if (!is.numeric(K)) slam_stop("`", name, "` must be numeric (it is of type ", typeof(K), ").")
-  if (nrow(K) != ncol(K)) {
-    slam_stop("`", name, "` must be square (it is ", nrow(K), " x ", ncol(K), ").")
+  if (is.data.frame(K)) slam_stop("`", name, "` must be a matrix, not a data frame.", arg = arg)
+  if (!is.matrix(K)) slam_stop("`", name, "` must be a numeric matrix or a `Matrix`.", arg = arg)
+  if (!is.numeric(K)) {
+    slam_stop("`", name, "` must be numeric (it is of type ", typeof(K), ").", arg = arg)
   }
-  if (nrow(K) < 1L) slam_stop("`", name, "` is empty.")
-  if (anyNA(K)) slam_stop("`", name, "` has missing values (NA).")
-  if (any(!is.finite(K))) slam_stop("`", name, "` has non-finite values.")
+  if (nrow(K) != ncol(K)) {
+    slam_stop("`", name, "` must be square (it is ", nrow(K), " x ", ncol(K), ").", arg = arg)
+  }
+  if (nrow(K) < 1L) slam_stop("`", name, "` is empty.", arg = arg)
+  if (anyNA(K)) slam_stop("`", name, "` has missing values (NA).", arg = arg)
+  if (any(!is.finite(K))) slam_stop("`", name, "` has non-finite values.", arg = arg)
   ids <- rownames(K)
   if (is.null(ids)) ids <- colnames(K)
   if (is.null(ids)) {
-    slam_stop("`", name, "` must have row names: the level ids of grouping factor '", term, "'.")
+    slam_stop("`", name, "` must have row names: the level ids of grouping factor '", term, "'.",
+              arg = arg)
   }
-  if (anyNA(ids) || any(ids == "")) slam_stop("`", name, "` has empty or NA row names.")
+  if (anyNA(ids) || any(ids == "")) slam_stop("`", name, "` has empty or NA row names.", arg = arg)
   if (anyDuplicated(ids)) {
     slam_stop("`", name, "` has duplicated row names: ",
-              paste0("'", head(unique(ids[duplicated(ids)]), 5L), "'", collapse = ", "), ".")
+              paste0("'", head(unique(ids[duplicated(ids)]), 5L), "'", collapse = ", "), ".",
+              arg = arg)
   }
   if (!is.null(colnames(K)) && !identical(colnames(K), ids)) {
-    slam_stop("`", name, "` must have the same row and column names, in the same order.")
+    slam_stop("`", name, "` must have the same row and column names, in the same order.", arg = arg)
   }
   scale <- max(abs(K))
   if (max(abs(K - t(K))) > 1e-8 * max(scale, 1e-300) + 1e-12) {
-    slam_stop("`", name, "` is not symmetric.")
+    slam_stop("`", name, "` is not symmetric.", arg = arg)
   }
-  if (any(diag(K) < 0)) slam_stop("`", name, "` has a negative diagonal element.")
+  if (any(diag(K) < 0)) slam_stop("`", name, "` has a negative diagonal element.", arg = arg)
   K <- (K + t(K)) / 2
   storage.mode(K) <- "double"
   check_psd(K, name)
@@ -282,19 +349,19 @@ check_relmat_matrix <- function(K, term) {
 #' @param name how to name it in messages.
 #' @param max_full largest size for the full check.
 #' @noRd
-check_psd <- function(K, name, max_full = 2500L) {
+check_psd <- function(K, name, max_full = 2500L, arg = slam_arg_name(name)) {
   d <- diag(K)
   bound <- sqrt(outer(d, d))
   if (any(abs(K) > bound * (1 + 1e-8) + 1e-12 * max(d, 1e-300))) {
     slam_stop("`", name, "` is not positive semi-definite (an off-diagonal element is larger ",
-              "than the geometric mean of its two diagonal elements).")
+              "than the geometric mean of its two diagonal elements).", arg = arg)
   }
   if (nrow(K) > max_full) return(invisible(TRUE))
   if (!inherits(try(chol(K), silent = TRUE), "try-error")) return(invisible(TRUE))
   ev <- eigen(K, symmetric = TRUE, only.values = TRUE)$values
   if (min(ev) < -1e-8 * max(abs(ev))) {
     slam_stop("`", name, "` is not positive semi-definite (smallest eigenvalue ",
-              format(min(ev), digits = 3), ").")
+              format(min(ev), digits = 3), ").", arg = arg)
   }
   invisible(TRUE)
 }

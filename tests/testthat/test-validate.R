@@ -216,3 +216,63 @@ test_that("a PSD-but-singular relmat and tiny asymmetry are accepted", {
   b <- build(relmat = list(animal = K))
   expect_true(isSymmetric(b$input$K))
 })
+
+test_that("input errors are classed conditions that name the offending argument", {
+  arg_of <- function(expr) {
+    tryCatch({
+      expr
+      NA_character_
+    }, slamglmm_input_error = function(e) if (is.null(e$arg)) "<NULL>" else e$arg)
+  }
+  expect_identical(arg_of(build(nitt = "a")), "nitt")
+  expect_identical(arg_of(build(burnin = -1)), "burnin")
+  expect_identical(arg_of(build(thin = 0)), "thin")
+  expect_identical(arg_of(build(nitt = 10, burnin = 10)), "nitt")
+  expect_identical(arg_of(build(threads = 0)), "threads")
+  expect_identical(arg_of(build(n_factors = -1)), "n_factors")
+  expect_identical(arg_of(build(verbose = NA)), "verbose")
+  expect_identical(arg_of(build(formula = "y1 ~ sex")), "formula")
+  expect_identical(arg_of(build(formula = cbind(y1, nope) ~ 1)), "formula")
+  expect_identical(arg_of(build(data = as.matrix(d0))), "data")
+  expect_identical(arg_of(build(factor_formula = y1 ~ x)), "factor_formula")
+  expect_identical(arg_of(build(relmat = list(anmal = mock_kinship(d0$animal)))), "relmat")
+  K2 <- mock_kinship(d0$animal)
+  K2[1, 2] <- K2[1, 2] + 0.5
+  expect_identical(arg_of(build(relmat = list(animal = K2))), "relmat")
+  d <- mock_data()
+  d$y1 <- 3
+  expect_identical(arg_of(build(data = d)), "formula")
+  d <- mock_data()
+  d$x[5] <- NA
+  expect_identical(arg_of(build(data = d, formula = cbind(y1, y2) ~ x)), "data")
+
+  # the condition's classes, message and call
+  e <- tryCatch(build(threads = 0), error = function(e) e)
+  expect_s3_class(e, c("slamglmm_input_error", "slamglmm_error", "error", "condition"), exact = TRUE)
+  expect_null(conditionCall(e))
+  expect_identical(conditionMessage(e), "`threads` must be >= 1 (got 0).")
+  expect_error(build(threads = 0), class = "slamglmm_input_error")
+  expect_error(build(threads = 0), class = "slamglmm_error")
+  # arg is NULL when not given
+  e <- tryCatch(slam_stop("a ", "b"), slamglmm_error = function(e) e)
+  expect_null(e$arg)
+  expect_identical(conditionMessage(e), "a b")
+  expect_identical(slam_arg_name("`relmat$animal` (a pedigree)"), "relmat")
+  expect_identical(slam_arg_name("prior$R$V"), "prior")
+})
+
+test_that("prior and pedigree errors name their argument too", {
+  arg_of <- function(expr) {
+    tryCatch({
+      expr
+      NA_character_
+    }, slamglmm_input_error = function(e) if (is.null(e$arg)) "<NULL>" else e$arg)
+  }
+  expect_identical(arg_of(build(prior = list(R = list(VV = 1)))), "prior")
+  expect_identical(arg_of(slam_prior(R = list(V = matrix(1, 2, 2)))), "prior")
+  expect_identical(arg_of(pedigree_A(data.frame(id = 1:3))), "pedigree")
+  ped <- data.frame(id = c("a", "a"), dam = NA, sire = NA)
+  expect_identical(arg_of(pedigree_A(ped)), "pedigree")
+  d <- mock_data()
+  expect_identical(arg_of(build(relmat = list(animal = ped))), "relmat")
+})
