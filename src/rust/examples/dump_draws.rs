@@ -39,7 +39,7 @@ fn main() {
     none.terms.clear();
     let grid3 = |d: usize| {
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        for i in 0..d { for j in 0..(d - i) { for l in 0..(d - i - j) {
+        for l in 0..d { for j in 0..(d - l) { for i in 0..(d - l - j) {
             a.push(i as f64 / d as f64); b.push(vec![j as f64 / d as f64, l as f64 / d as f64]); } } }
         let g = a.len();
         let mut sh = Dense::zeros(g, 3);

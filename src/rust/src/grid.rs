@@ -95,6 +95,35 @@ impl Grid {
         Ok(())
     }
 
+    /// Row order that makes the grid canonical for a given term order: the first term of `term_order`
+    /// varies fastest, the last slowest. The sampler's draws then do not depend on the order in which the
+    /// user wrote the terms.
+    pub fn canonical_order(&self, term_order: &[usize]) -> Vec<usize> {
+        let mut rows: Vec<usize> = (0..self.len()).collect();
+        rows.sort_by(|&a, &b| {
+            for &m in term_order.iter().rev() {
+                match self.share(a, m).partial_cmp(&self.share(b, m)) {
+                    Some(std::cmp::Ordering::Equal) | None => continue,
+                    Some(o) => return o,
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+        rows
+    }
+
+    /// The grid with its rows in the order `rows`.
+    pub fn select_rows(&self, rows: &[usize]) -> Grid {
+        let m = self.n_terms();
+        let mut shares = Dense::zeros(rows.len(), m);
+        for (r, &g) in rows.iter().enumerate() {
+            for t in 0..m {
+                shares.set(r, t, self.share(g, t));
+            }
+        }
+        Grid { shares }
+    }
+
     /// Neighbours of each grid point: the points at the smallest L1 distance (over the term shares and the
     /// residual share), for Metropolis moves on the simplex grid.
     pub fn neighbours(&self) -> Vec<Vec<usize>> {

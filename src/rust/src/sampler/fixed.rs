@@ -89,6 +89,17 @@ impl Fixed {
         let xt = rot.rotate(&data.x);
         let xft = rot.rotate(&data.xf);
 
+        // Grid rows in a canonical order (the rotated term fastest, then the others in the user's order),
+        // with their prior weights.
+        let other_ids: Vec<usize> = (0..data.terms.len()).filter(|&m| Some(m) != rotated).collect();
+        let term_order: Vec<usize> = rotated.into_iter().chain(other_ids.iter().cloned()).collect();
+        let rows = priors.grid.canonical_order(&term_order);
+        let priors = Priors {
+            grid: priors.grid.select_rows(&rows),
+            h2_prior: rows.iter().map(|&g| priors.h2_prior[g]).collect(),
+            h2f_prior: rows.iter().map(|&g| priors.h2f_prior[g]).collect(),
+            ..priors.clone()
+        };
         let grid = &priors.grid;
         let ng = grid.len();
         let rot_share: Vec<f64> = (0..ng).map(|g| rotated.map_or(0.0, |m| grid.share(g, m))).collect();
@@ -105,7 +116,6 @@ impl Fixed {
             }
             w.push(wg);
         }
-        let other_ids: Vec<usize> = (0..data.terms.len()).filter(|&m| Some(m) != rotated).collect();
         let others = if other_ids.is_empty() {
             None
         } else {
@@ -122,7 +132,7 @@ impl Fixed {
             log_prior_factors: log_weights(&priors.h2f_prior),
             neighbours,
         };
-        let obs = Observations::new(data, priors)?;
+        let obs = Observations::new(data, &priors)?;
         Ok(Fixed {
             n,
             p,
@@ -140,7 +150,7 @@ impl Fixed {
             levels,
             rot,
             rotated,
-            priors: priors.clone(),
+            priors,
             settings: settings.clone(),
         })
     }
