@@ -90,9 +90,38 @@
 #' With `adapt = FALSE`, or `n_factors = 0` (independent univariate mixed
 #' models), the number of factors stays fixed.
 #'
+#' @section Observation models:
+#' Each trait has a family, which links its observations `y_ij` to the latent
+#' trait `h_ij` that the factor mixed model describes (the design's
+#' `y_i ~ g(eta_i)`); traits of different families sit in one model and share
+#' the factors. Every family allows missing values.
+#' * `"gaussian"`: `y = h` (with `weights`: `y = h + e`, `e ~ N(0, 1/w)`).
+#' * `"probit"` (0/1, TRUE/FALSE or a two-level factor; also
+#'   `binomial(link = "probit")`): `y = 1(h + offset > 0)`. The trait's
+#'   `psi_j` is fixed at 1 (as MCMCglmm fixes the residual variance of
+#'   threshold traits), so its `h2`, `G` and `R` are on the liability scale.
+#' * `"ordinal"` (an ordered factor, or whole numbers): classes `1..C` with
+#'   cut-points `0 = g_1 < g_2 < ... < g_{C-1}` on the liability scale (the
+#'   first is fixed at 0 because the intercept is estimated); `psi_j = 1`.
+#'   The free cut-points are in `fit$draws$family` and [fixef.SLAMglmm()].
+#' * `"negbin"` ([slam_negbin()]): counts, `y ~ NB(mean exp(h + offset),
+#'   size r_j)`, one size per trait, prior [slam_prior()]`$negbin`.
+#' * `"poisson"` ([slam_poisson()]): counts, `y ~ Poisson(exp(h + offset))`;
+#'   the model's residual in `h` makes it Poisson-lognormal.
+#' Offsets: an `offset()` term in the formula (every trait) and the `offset`
+#'   of a family constructor (its traits), e.g.
+#'   `slam_negbin(offset = log(library_size))`.
+#' The sampler draws each latent trait by data augmentation (truncated normals
+#' for probit and ordinal traits, with Cowles' Metropolis-Hastings move of the
+#' cut-points; Polya-Gamma weights for negative binomial counts with a
+#' Metropolis step on the log size; an independence Metropolis-Hastings step
+#' per entry for Poisson counts); `fit$acceptance` has the acceptance rates of
+#' the Metropolis steps after burn-in.
+#'
 #' @section Scale:
-#' Each trait is centred by its observed mean (only when the model has an
-#' intercept) and divided by its observed standard deviation before sampling;
+#' Each Gaussian trait is centred by its observed mean (only when the model has
+#' an intercept) and divided by its observed standard deviation before sampling
+#' (traits of other families keep their latent scale: liability or log);
 #' the priors ([slam_prior()]) are on that standardised scale. Every saved draw
 #' is transformed back to the data scale: `B` (the intercept row gets the mean
 #' back), `Lambda`, `psi`, `U_mean` and `H_mean` are on the data scale, while
@@ -114,6 +143,19 @@
 #'   factors' fixed effects and random-effect terms, e.g.
 #'   `~ sex + (1 | animal)`. The factors never have an intercept; their
 #'   random-effect terms must be terms of `formula`.
+#' @param family The observation model of each trait (see the section
+#'   Observation models): `NULL` (every trait Gaussian), one family for all
+#'   traits (`"probit"`, `"ordinal"`, `"negbin"`, `"poisson"`, `"gaussian"`, a
+#'   constructor such as [slam_negbin()], or `binomial(link = "probit")`,
+#'   `poisson()`, `gaussian()`), or a named list or character vector giving
+#'   the family of some traits, e.g. `list(awn = "probit", culm = "ordinal")`
+#'   (the others are Gaussian).
+#' @param weights Known precision weights of Gaussian observations (e.g. voom
+#'   weights, or inverse squared standard errors of line means): `NULL`, a
+#'   vector with one weight per row (every Gaussian trait), or a matrix with
+#'   one row per row of the data and one column per trait (or columns named by
+#'   some Gaussian traits). The model is `y_ij = h_ij + e_ij`,
+#'   `e_ij ~ N(0, 1 / w_ij)`, on top of the model's own residual.
 #' @param n_factors Number of latent factors `k` (a whole number >= 0); with
 #'   `adapt = TRUE` the starting number. `NULL` (default) starts with
 #'   `min(10, p)` factors for `p` traits (with one random-effect term, `p`
@@ -241,6 +283,7 @@
 #' h2(fit2)
 #' @export
 SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NULL,
+                     family = NULL, weights = NULL,
                      n_factors = NULL, prior = slam_prior(), nitt = 6000, burnin = 1000,
                      thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
                      memory_mb = 1024, adapt = TRUE, max_factors = NULL, adapt_epsilon = 0.15) {
@@ -250,7 +293,7 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                             prior = prior, nitt = nitt, burnin = burnin, thin = thin,
                             threads = threads, verbose = verbose, grid_route = grid_route,
                             memory_mb = memory_mb, adapt = adapt, max_factors = max_factors,
-                            adapt_epsilon = adapt_epsilon)
+                            adapt_epsilon = adapt_epsilon, family = family, weights = weights)
   raw <- slam_sample_rust(built$input)
   fit <- slam_assemble_fit(built$info, raw, call = call)
   if (verbose && isTRUE(fit$mcmc$adapt)) message("SLAMglmm: ", slam_factors_line(fit))

@@ -16,7 +16,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
                              n_factors = NULL, prior = slam_prior(), nitt = 6000, burnin = 1000,
                              thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
                              memory_mb = 1024, adapt = TRUE, max_factors = NULL,
-                             adapt_epsilon = 0.15) {
+                             adapt_epsilon = 0.15, family = NULL, weights = NULL) {
   # scalar arguments first: cheap, and before any work on the data
   k <- if (is.null(n_factors)) NULL else check_n_factors(n_factors)
   mcmc <- check_mcmc(nitt, burnin, thin)
@@ -29,8 +29,8 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
   prior <- as_slam_prior(prior)
 
   parsed <- slam_parse_formula(formula, data = data, factor_formula = factor_formula,
-                               relmat = relmat)
-  std <- slam_standardize(parsed$Y, has_intercept = "(Intercept)" %in% colnames(parsed$X))
+                               relmat = relmat, family = family, weights = weights)
+  obs <- slam_sampler_scale(parsed)
   p <- ncol(parsed$Y)
   if (is.null(k)) k <- as.integer(min(10L, p))
   k_max <- check_max_factors(max_factors, k, p)
@@ -40,33 +40,30 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
   term_names <- names(parsed$terms)
   if (is.null(term_names)) term_names <- character(0)
   M <- length(term_names)
-  # Rust integrates out its first term by a rotation: the term with the most
-  # levels goes first (ties: formula order); `rust_order[i]` is the formula
-  # index of Rust's term i.
-  n_levels <- vapply(parsed$terms, function(t) length(t$levels), 1L)
-  rust_order <- if (M) order(-n_levels, seq_len(M)) else integer(0)
-  prior <- slam_prior_for_terms(prior, term_names, parsed$factor_terms, rust_order)
-  rterms <- parsed$terms[rust_order]
-  first <- if (M) rterms[[1L]] else NULL
-  extra <- if (M > 1L) rterms[-1L] else list()
+  prior <- slam_prior_for_terms(prior, term_names, parsed$factor_terms)
   grid <- prior$h2_grid
-  grid_rust <- if (M >= 2L) unname(grid[, rust_order, drop = FALSE]) else as.double(grid)
-
-  route <- slam_grid_route_info(grid_route, nrow(as.matrix(grid)), M,
-                                sum(vapply(extra, function(t) length(t$levels), 1L)), memory_mb)
+  grid_rust <- if (M == 0L) matrix(0, 1L, 0L) else unname(as_double_matrix(grid))
+  n_levels <- vapply(parsed$terms, function(t) length(t$levels), 1L)
+  # the sampler integrates the largest term out by a rotation; the others need the cached
+  # factorisations whose memory is estimated here
+  r_extra <- if (M >= 2L) sum(n_levels) - max(n_levels) else 0L
+  route <- slam_grid_route_info(grid_route, nrow(as.matrix(grid)), M, r_extra, memory_mb)
   if (verbose && M >= 2L) message(route$text)
 
   seed <- as.double(sample.int(.Machine$integer.max, 2L))
 
   input <- list(
-    Y = as_double_matrix(std$Y),
+    Y = as_double_matrix(obs$Y),
     X = as_double_matrix(parsed$X),
     penalized = as.logical(parsed$penalized),
     XF = as_double_matrix(parsed$XF),
-    Z = if (is.null(first)) NULL else as_double_matrix(first$Z),
-    K = if (is.null(first) || is.null(first$K)) NULL else as_double_matrix(first$K),
-    Z_extra = lapply(extra, function(t) as_double_matrix(t$Z)),
-    K_extra = lapply(extra, function(t) if (is.null(t$K)) NULL else as_double_matrix(t$K)),
+    terms = unname(lapply(parsed$terms, function(t) {
+      list(Z = as_double_matrix(t$Z), K = if (is.null(t$K)) NULL else as_double_matrix(t$K))
+    })),
+    family = unname(as.character(parsed$family)),
+    n_categories = unname(as.integer(parsed$n_categories)),
+    weights = obs$weights,
+    offset = obs$offset,
     k = as.integer(k),
     h2_grid = grid_rust,
     h2_prior = as.double(prior$h2$trait),
@@ -79,6 +76,8 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     delta_min = as.double(prior$Lambda$delta_min),
     b_shape = as.double(prior$B$shape),
     b_scale = as.double(prior$B$scale),
+    negbin_shape = as.double(prior$negbin$shape),
+    negbin_rate = as.double(prior$negbin$rate),
     nitt = as.integer(mcmc$nitt),
     burnin = as.integer(mcmc$burnin),
     thin = as.integer(mcmc$thin),
@@ -92,8 +91,6 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     k_max = as.integer(if (adapt_on) k_max else k),
     adapt_epsilon = as.double(adapt_epsilon)
   )
-  names(input$Z_extra) <- NULL
-  names(input$K_extra) <- NULL
 
   info <- list(
     formula = parsed$formula,
@@ -104,11 +101,16 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     fixed = colnames(parsed$X),
     fixed_F = colnames(parsed$XF),
     terms = term_names,
-    rust_order = rust_order,
     levels = stats::setNames(lapply(parsed$terms, function(t) t$levels), term_names),
     relmat_given = stats::setNames(vapply(parsed$terms, function(t) t$relmat_given, TRUE),
                                    term_names),
-    data_scale = list(center = std$center, scale = std$scale),
+    data_scale = list(center = obs$center, scale = obs$scale),
+    family = parsed$family,
+    n_categories = parsed$n_categories,
+    class_levels = parsed$levels,
+    offset = parsed$offset,
+    weights_given = !is.null(parsed$weights),
+    family_params = slam_family_param_names(parsed$family, parsed$n_categories, parsed$levels),
     Y = parsed$Y,
     X = parsed$X,
     row_levels = stats::setNames(lapply(parsed$terms, function(t) {
@@ -127,13 +129,73 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
   list(input = input, info = info)
 }
 
+#' The observations on the sampler's scale
+#'
+#' Gaussian traits are modelled as `y - offset`, centred (with an intercept) and
+#' scaled by their observed sd; their precision weights go with them onto that
+#' scale (`w s^2`). Other families stay on their own scale (0/1, class codes,
+#' counts; center 0, scale 1); their offsets go to the sampler, which adds them
+#' to the latent trait.
+#'
+#' @param parsed the result of [slam_parse_formula()].
+#' @return A list with `Y`, `center`, `scale` (named per trait), `weights` and
+#'   `offset` (n x p matrices or NULL) for the sampler.
+#' @noRd
+slam_sampler_scale <- function(parsed) {
+  Y <- parsed$Y
+  fam <- parsed$family
+  if (is.null(fam)) fam <- stats::setNames(rep("gaussian", ncol(Y)), colnames(Y))
+  gauss <- unname(fam == "gaussian")
+  off <- parsed$offset
+  if (!is.null(off) && any(gauss)) Y[, gauss] <- Y[, gauss, drop = FALSE] - off[, gauss, drop = FALSE]
+  std <- slam_standardize(Y, has_intercept = "(Intercept)" %in% colnames(parsed$X),
+                          standardize = gauss)
+  W <- parsed$weights
+  if (!is.null(W)) {
+    W <- as_double_matrix(W)
+    W[, gauss] <- sweep(W[, gauss, drop = FALSE], 2L, std$scale[gauss]^2, "*")
+    dimnames(W) <- NULL
+  }
+  off_rust <- NULL
+  if (!is.null(off) && any(!gauss)) {
+    off_rust <- as_double_matrix(off)
+    off_rust[, gauss] <- 0
+    dimnames(off_rust) <- NULL
+    if (all(off_rust == 0)) off_rust <- NULL
+  }
+  list(Y = std$Y, center = std$center, scale = std$scale, weights = W, offset = off_rust)
+}
+
+#' Names of the family parameters the sampler returns, in its order
+#'
+#' Trait by trait: the free cut-points of an ordinal trait with C classes
+#' (`g_2, ..., g_{C-1}`; `g_1` is fixed at 0), named `trait:l2|l3`, ... after
+#' the class labels, and the size of a negative binomial trait, `trait:size`.
+#' @noRd
+slam_family_param_names <- function(family, n_categories, levels) {
+  out <- character(0)
+  for (j in seq_along(family)) {
+    tr <- names(family)[j]
+    if (family[j] == "ordinal") {
+      C <- n_categories[j]
+      lev <- levels[[tr]]
+      if (is.null(lev) || length(lev) != C) lev <- as.character(seq_len(C))
+      if (C >= 3L) out <- c(out, paste0(tr, ":", lev[2:(C - 1L)], "|", lev[3:C]))
+    } else if (family[j] == "negbin") {
+      out <- c(out, paste0(tr, ":size"))
+    }
+  }
+  out
+}
+
 #' Check the `grid_route` argument
 #' @noRd
 check_grid_route <- function(grid_route) {
   ok <- c("auto", "full", "metropolis")
   if (!is.character(grid_route) || length(grid_route) != 1L || is.na(grid_route) ||
       !(grid_route %in% ok)) {
-    slam_stop("`grid_route` must be one of ", paste0("\"", ok, "\"", collapse = ", "), ".")
+    slam_stop("`grid_route` must be one of ", paste0("\"", ok, "\"", collapse = ", "), ".",
+              arg = "grid_route")
   }
   grid_route
 }
@@ -149,7 +211,7 @@ check_max_factors <- function(max_factors, k, p) {
   }
   km <- check_number(max_factors, "max_factors", lower = 1, whole = TRUE)
   if (km < k) {
-    slam_stop("`max_factors` (", km, ") must be at least `n_factors` (", k, ").")
+    slam_stop("`max_factors` (", km, ") must be at least `n_factors` (", k, ").", arg = "max_factors")
   }
   km
 }
@@ -205,11 +267,14 @@ as_double_matrix <- function(x) {
 #'
 #' @param Y n x p matrix with NA.
 #' @param has_intercept centre only when the model has an intercept.
+#' @param standardize per column: FALSE leaves it as it is (center 0, scale 1).
 #' @return A list with the standardised `Y` and named `center`, `scale`.
 #' @noRd
-slam_standardize <- function(Y, has_intercept = TRUE) {
+slam_standardize <- function(Y, has_intercept = TRUE, standardize = rep(TRUE, ncol(Y))) {
   center <- if (has_intercept) colMeans(Y, na.rm = TRUE) else rep(0, ncol(Y))
   scale <- apply(Y, 2L, function(y) sd_scaled(y[!is.na(y)]))
+  center[!standardize] <- 0
+  scale[!standardize] <- 1
   names(center) <- names(scale) <- colnames(Y)
   Ys <- sweep(sweep(Y, 2L, center, "-"), 2L, scale, "/")
   list(Y = Ys, center = center, scale = scale)
@@ -235,6 +300,8 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
   nT <- ns$T
   fac <- if (k > 0L) paste0("F", seq_len(k)) else character(0)
   traits <- info$traits
+  family <- info$family
+  if (is.null(family)) family <- stats::setNames(rep("gaussian", p), traits)
 
   # Shape first, then transform (which allocates the result), then name the
   # result in place: at most one extra copy of the large arrays (Lambda).
@@ -255,40 +322,53 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
   # formula order) with several
   M <- length(info$terms)
   tms <- info$terms
-  rust_order <- info$rust_order
-  if (is.null(rust_order)) rust_order <- seq_len(M)
-  per_term <- function(name, old, rows, rn) {
+  per_term <- function(name, rows, rn) {
+    x <- get(name, c(rows, M, nT))
     if (M <= 1L) {
-      x <- if (!is.null(raw[[old]]) || is.null(raw[[name]])) get(old, c(rows, nT)) else
-        array(get(name, c(rows, M, nT)), c(rows, nT))
+      x <- if (M == 1L) array(x, c(rows, nT)) else array(0, c(rows, nT))
       return(name_dims(x, list(rn, NULL)))
     }
-    x <- get(name, c(rows, M, nT))
-    x <- x[, order(rust_order), , drop = FALSE]
     name_dims(x, list(rn, tms, NULL))
   }
-  h2 <- per_term("h2_terms", "h2", p, traits)
-  h2F <- per_term("h2F_terms", "h2F", k, fac)
-  h2_total <- per_term("h2_total_terms", "h2_total", p, traits)
+  h2 <- per_term("h2", p, traits)
+  h2F <- per_term("h2F", k, fac)
+  h2_total <- per_term("h2_total", p, traits)
   sigma2_b <- name_dims(get("sigma2_b", c(b, nT)), list(info$fixed, NULL))
   delta <- name_dims(get("delta", c(k, nT)), list(fac, NULL))
+  fp_names <- info$family_params
+  if (is.null(fp_names)) fp_names <- character(0)
+  family_params <- name_dims(get("family_params", c(length(fp_names), nT)), list(fp_names, NULL))
 
   F_mean <- name_dims(get("F_mean", c(n, k)), list(NULL, fac))
   H_mean <- get("H_mean", c(n, p)) * rep(s, each = n) + rep(m, each = n)
+  gauss <- unname(family == "gaussian")
+  if (!is.null(info$offset) && any(gauss)) {
+    H_mean[, gauss] <- H_mean[, gauss, drop = FALSE] + info$offset[, gauss, drop = FALSE]
+  }
   dimnames(H_mean) <- fit_dimnames(dim(H_mean), list(NULL, traits))
+  fitted_resp <- if (is.null(raw$fitted)) NULL else get("fitted", c(n, p))
+  if (!is.null(fitted_resp)) dimnames(fitted_resp) <- fit_dimnames(dim(fitted_resp), list(NULL, traits))
+  ord <- traits[family == "ordinal"]
+  class_probs <- stats::setNames(lapply(seq_along(ord), function(i) {
+    x <- raw$class_probs[[i]]
+    lev <- info$class_levels[[ord[i]]]
+    x <- raw_shape(x, c(n, length(lev)), "class_probs")
+    dimnames(x) <- list(NULL, lev)
+    x
+  }), ord)
+  acceptance <- if (is.null(raw$acceptance)) rep(NA_real_, p) else as.double(raw$acceptance)
+  acceptance[!is.finite(acceptance)] <- NA_real_
+  names(acceptance) <- traits
 
-  # genetic values: Rust's term 1 in U_mean, its terms 2..M in U_mean_extra
+  # genetic values, one matrix per term in formula order
   U_mean <- list()
   for (i in seq_len(M)) {
-    t <- tms[rust_order[i]]
+    t <- tms[i]
     lev <- info$levels[[t]]
-    u <- if (i == 1L) raw$U_mean else raw$U_mean_extra[[i - 1L]]
-    U <- raw_shape(u, c(length(lev), p), if (i == 1L) "U_mean" else "U_mean_extra") *
-      rep(s, each = length(lev))
+    U <- raw_shape(raw$U_mean[[i]], c(length(lev), p), "U_mean") * rep(s, each = length(lev))
     dimnames(U) <- fit_dimnames(dim(U), list(lev, traits))
     U_mean[[t]] <- U
   }
-  if (M) U_mean <- U_mean[tms]
   k_trace <- if (is.null(raw$k_trace)) integer(0) else as.integer(raw$k_trace)
 
   iterations <- if (is.null(raw$iterations)) NA_integer_ else as.integer(raw$iterations)
@@ -311,13 +391,21 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
     levels = info$levels,
     relmat_given = info$relmat_given,
     data_scale = info$data_scale,
+    family = family,
+    n_categories = info$n_categories,
+    class_levels = info$class_levels,
     draws = list(Lambda = Lambda, B = B, BF = BF, psi = psi, h2 = h2, h2F = h2F,
-                 h2_total = h2_total, sigma2_b = sigma2_b, delta = delta),
+                 h2_total = h2_total, sigma2_b = sigma2_b, delta = delta,
+                 family = family_params),
     U_mean = U_mean,
     F_mean = F_mean,
     H_mean = H_mean,
+    fitted_response = fitted_resp,
+    class_probs = class_probs,
+    acceptance = acceptance,
     Y = info$Y,
     X = info$X,
+    offset = info$offset,
     row_levels = info$row_levels,
     n_factors = k,
     prior = info$prior,

@@ -35,7 +35,7 @@
 #'       `G = choose(d - 1 + M, M)` points (for d = 20: 20, 210, 1540 points
 #'       for M = 1, 2, 3); the fit stores it as the G x M matrix
 #'       `fit$prior$h2_grid` (columns: the terms in formula order; rows: the
-#'       share of the term with the most levels varying fastest).}
+#'       share of the first term varying fastest).}
 #'     \item{`trait`}{prior weights of the grid points for the traits'
 #'       shares: `NULL` (default, uniform), a non-negative vector with one
 #'       weight per grid point (length `d` with one term, `G` with M terms)
@@ -74,8 +74,15 @@
 #'     \item{`shape`}{(> 0, default 2) and}
 #'     \item{`scale`}{(> 0, default 1).}
 #'   }
+#' @param negbin Prior of the size (inverse over-dispersion) `r_j` of each
+#'   negative binomial trait (family `"negbin"`, see [slam_negbin()]):
+#'   `r_j ~ Gamma(shape, rate)`, a list with `shape` (> 0, default 0.01) and
+#'   `rate` (> 0, default 0.01), the vague prior brms uses for its `shape`.
+#'   The model's own residual in the latent trait is a second source of
+#'   over-dispersion (log-normal), so `r_j` is large when the counts are no
+#'   more dispersed than that residual makes them.
 #' @return An object of class `"slam_prior"`: a list with elements `R`, `h2`,
-#'   `Lambda` and `B` (all elements filled in; `h2$trait` and `h2$factor` hold the
+#'   `Lambda`, `B` and `negbin` (all elements filled in; `h2$trait` and `h2$factor` hold the
 #'   normalised weights, or the function given) and `h2_grid`, the grid of
 #'   variance proportions for one random-effect term. [SLAMglmm()] replaces
 #'   `h2_grid` and the weights by those of the model's number of terms.
@@ -94,11 +101,13 @@
 slam_prior <- function(R = list(V = 1, nu = 3),
                        h2 = list(divisions = 20, trait = NULL, factor = NULL),
                        Lambda = list(nu = 3, a1 = 2.1, a2 = 3.1, delta_min = 1),
-                       B = list(shape = 2, scale = 1)) {
+                       B = list(shape = 2, scale = 1),
+                       negbin = list(shape = 0.01, rate = 0.01)) {
   R <- prior_fill(R, "R", list(V = 1, nu = 3))
   h2 <- prior_fill(h2, "h2", list(divisions = 20, trait = NULL, factor = NULL))
   Lambda <- prior_fill(Lambda, "Lambda", list(nu = 3, a1 = 2.1, a2 = 3.1, delta_min = 1))
   B <- prior_fill(B, "B", list(shape = 2, scale = 1))
+  negbin <- prior_fill(negbin, "negbin", list(shape = 0.01, rate = 0.01))
 
   if (is.matrix(R$V) && length(R$V) > 1L) {
     slam_stop("`prior$R$V` must be a single number, not a matrix: it is the scale of the ",
@@ -121,8 +130,10 @@ slam_prior <- function(R = list(V = 1, nu = 3),
 
   B$shape <- check_number(B$shape, "prior$B$shape", lower = 0, strict = TRUE)
   B$scale <- check_number(B$scale, "prior$B$scale", lower = 0, strict = TRUE)
+  negbin$shape <- check_number(negbin$shape, "prior$negbin$shape", lower = 0, strict = TRUE)
+  negbin$rate <- check_number(negbin$rate, "prior$negbin$rate", lower = 0, strict = TRUE)
 
-  structure(list(R = R, h2 = h2, Lambda = Lambda, B = B, h2_grid = grid),
+  structure(list(R = R, h2 = h2, Lambda = Lambda, B = B, negbin = negbin, h2_grid = grid),
             class = "slam_prior")
 }
 
@@ -179,7 +190,7 @@ slam_grid_size <- function(divisions, n_terms) {
 #'   `h2$factor` normalised weights of length G; the factors' weights are 0 at
 #'   grid points where a term not acting on the factors has a positive share.
 #' @noRd
-slam_prior_for_terms <- function(prior, terms, factor_terms = terms, rust_order = seq_along(terms)) {
+slam_prior_for_terms <- function(prior, terms, factor_terms = terms) {
   M <- length(terms)
   if (M == 0L) {
     prior$h2_grid <- 0
@@ -190,13 +201,7 @@ slam_prior_for_terms <- function(prior, terms, factor_terms = terms, rust_order 
   d <- prior$h2$divisions
   grid <- slam_h2_grid(d, M)
   G <- slam_grid_size(d, M)
-  if (M >= 2L) {
-    # column i of the generated grid belongs to the sampler's term i, so the
-    # sampler gets the same grid whatever the order of the terms in the formula
-    g2 <- grid
-    grid[, rust_order] <- g2
-    colnames(grid) <- terms
-  }
+  if (M >= 2L) colnames(grid) <- terms
   gm <- if (M == 1L) matrix(grid, ncol = 1L) else grid
   colnames(gm) <- terms
   what <- if (M == 1L) "one random-effect term" else paste0(M, " random-effect terms")
@@ -337,9 +342,9 @@ as_slam_prior <- function(prior) {
   if (is.null(prior)) return(slam_prior())
   if (!is.list(prior) || is.data.frame(prior)) {
     slam_stop("`prior` must be the result of slam_prior() or a list with elements among ",
-              "R, h2, Lambda, B.", arg = "prior")
+              "R, h2, Lambda, B, negbin.", arg = "prior")
   }
-  known <- c("R", "h2", "Lambda", "B")
+  known <- c("R", "h2", "Lambda", "B", "negbin")
   if (inherits(prior, "slam_prior")) prior$h2_grid <- NULL
   if (length(prior) == 0L) return(slam_prior())
   nm <- names(prior)

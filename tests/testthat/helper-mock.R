@@ -30,49 +30,44 @@ mock_sampler <- function(input, n_saved = NULL, interrupted = FALSE) {
     psi_hat[j] <- sum(fitj$residuals^2) / sum(obs)
     H[!obs, j] <- X[!obs, , drop = FALSE] %*% Bhat[, j]
   }
-  U <- NULL
-  if (!is.null(input$Z)) {
-    r <- ncol(input$Z)
-    R <- H - X %*% Bhat
-    cnt <- colSums(input$Z)
-    U <- crossprod(input$Z, R) / pmax(cnt, 1)
-    U[cnt == 0, ] <- 0
-  }
-  U_extra <- lapply(input$Z_extra, function(Zm) {
-    R <- H - X %*% Bhat
-    cnt <- colSums(Zm)
-    Um <- crossprod(Zm, R) / pmax(cnt, 1)
+  R <- H - X %*% Bhat
+  U <- lapply(input$terms, function(t) {
+    cnt <- colSums(t$Z)
+    Um <- crossprod(t$Z, R) / pmax(cnt, 1)
     Um[cnt == 0, ] <- 0
     Um
   })
-  M <- as.integer(!is.null(input$Z)) + length(input$Z_extra)
+  M <- length(input$terms)
   grid <- as.matrix(input$h2_grid)
   G <- nrow(grid)
   gp <- sample.int(G, p * nT, replace = TRUE)
   gk <- sample.int(G, k * nT, replace = TRUE)
-  h2_terms <- array(grid[gp, seq_len(M)], c(p, nT, M))
-  h2F_terms <- array(grid[gk, seq_len(M)], c(k, nT, M))
+  h2 <- array(grid[gp, seq_len(M)], c(p, nT, M))
+  h2F <- array(grid[gk, seq_len(M)], c(k, nT, M))
+  nf <- sum(ifelse(input$family == "ordinal", pmax(input$n_categories - 2L, 0L), 0L)) +
+    sum(input$family == "negbin")
   list(
     Lambda = array(stats::rnorm(p * k * nT), c(p, k, nT)),
     B = array(rep(Bhat, nT), c(b, p, nT)),
     BF = array(stats::rnorm(bF * k * nT), c(bF, k, nT)),
     psi = matrix(rep(psi_hat, nT), p, nT),
-    h2 = matrix(grid[gp, 1L], p, nT),
-    h2F = matrix(grid[gk, 1L], k, nT),
-    h2_total = matrix(stats::runif(p * nT), p, nT),
+    h2 = aperm(h2, c(1L, 3L, 2L)),
+    h2F = aperm(h2F, c(1L, 3L, 2L)),
+    h2_total = array(stats::runif(p * M * nT), c(p, M, nT)),
     sigma2_b = matrix(ifelse(input$penalized, 0.5, NA_real_), b, nT),
     delta = matrix(1 + stats::rexp(k * nT), k, nT),
+    family_params = matrix(stats::runif(nf * nT), nf, nT),
     U_mean = U,
     F_mean = matrix(stats::rnorm(n * k), n, k),
     H_mean = H,
+    fitted = matrix(NaN, n, p),
+    class_probs = list(),
+    acceptance = rep(NaN, p),
     iterations = if (interrupted) as.integer(input$burnin + nT * input$thin) else
       as.integer(input$nitt),
     interrupted = interrupted,
     k_trace = if (isTRUE(input$adapt)) rep(as.integer(k), input$burnin) else integer(0),
-    h2_terms = aperm(h2_terms, c(1L, 3L, 2L)),
-    h2F_terms = aperm(h2F_terms, c(1L, 3L, 2L)),
-    h2_total_terms = array(stats::runif(p * M * nT), c(p, M, nT)),
-    U_mean_extra = U_extra
+    rotated = if (M) which.max(vapply(input$terms, function(t) ncol(t$Z), 1L)) else 0L
   )
 }
 

@@ -4,9 +4,11 @@
 # draws must equal least-squares fits of the raw data.
 
 fit_fields <- c("call", "formula", "factor_formula", "traits", "n", "fixed", "fixed_F",
-                "terms", "factor_terms", "levels", "relmat_given", "data_scale", "draws", "U_mean", "F_mean",
-                "H_mean", "Y", "X", "row_levels", "n_factors", "prior", "mcmc")
-draw_fields <- c("Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta")
+                "terms", "factor_terms", "levels", "relmat_given", "data_scale", "family",
+                "n_categories", "class_levels", "draws", "U_mean", "F_mean", "H_mean",
+                "fitted_response", "class_probs", "acceptance", "Y", "X", "offset", "row_levels",
+                "n_factors", "prior", "mcmc")
+draw_fields <- c("Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "family")
 
 mock_fit <- function(formula, data, ..., n_saved = NULL, interrupted = FALSE) {
   b <- slam_build_input(formula, data = data, ..., verbose = FALSE)
@@ -85,10 +87,10 @@ test_that("every draw is back-transformed to the data scale", {
   }
   # Lambda scaled by trait
   for (j in 1:3) expect_equal(fit$draws$Lambda[j, , ], raw$Lambda[j, , ] * s[j], ignore_attr = TRUE)
-  # scale-free quantities unchanged
-  expect_equal(fit$draws$h2, raw$h2, ignore_attr = TRUE)
-  expect_equal(fit$draws$h2F, raw$h2F, ignore_attr = TRUE)
-  expect_equal(fit$draws$h2_total, raw$h2_total, ignore_attr = TRUE)
+  # scale-free quantities unchanged (one term: the term dimension is dropped)
+  expect_equal(fit$draws$h2, raw$h2[, 1, ], ignore_attr = TRUE)
+  expect_equal(fit$draws$h2F, raw$h2F[, 1, ], ignore_attr = TRUE)
+  expect_equal(fit$draws$h2_total, raw$h2_total[, 1, ], ignore_attr = TRUE)
   expect_equal(fit$draws$BF, raw$BF, ignore_attr = TRUE)
   expect_equal(fit$draws$delta, raw$delta, ignore_attr = TRUE)
   expect_equal(fit$draws$sigma2_b, raw$sigma2_b, ignore_attr = TRUE)
@@ -119,11 +121,10 @@ test_that("p = 1, k = 0, no random term: grid is 0 and shapes degenerate cleanly
   d <- mock_data()
   m <- mock_fit(y1 ~ x, d, n_factors = 0, nitt = 6, burnin = 2, thin = 2)
   fit <- m$fit
-  expect_identical(m$built$input$h2_grid, 0)
+  expect_identical(m$built$input$h2_grid, matrix(0, 1L, 0L))
   expect_identical(m$built$input$h2_prior, 1)
   expect_identical(m$built$input$h2F_prior, 1)
-  expect_null(m$built$input$Z)
-  expect_null(m$built$input$K)
+  expect_identical(m$built$input$terms, list())
   expect_identical(m$built$input$k, 0L)
   expect_identical(fit$prior$h2_grid, 0)
   expect_identical(fit$terms, character(0))
@@ -160,16 +161,27 @@ test_that("inputs to Rust are double matrices with the contract's names and type
   b <- slam_build_input(cbind(y1, yi) ~ sex + (1 | animal), data = d,
                         relmat = list(animal = K), n_factors = 2, nitt = 5, burnin = 1, thin = 1)
   inp <- b$input
-  expect_identical(names(inp), c("Y", "X", "penalized", "XF", "Z", "K", "Z_extra", "K_extra",
-                                 "k", "h2_grid",
+  expect_identical(names(inp), c("Y", "X", "penalized", "XF", "terms", "family", "n_categories",
+                                 "weights", "offset", "k", "h2_grid",
                                  "h2_prior", "h2F_prior", "psi_V", "psi_nu", "lambda_nu", "a1",
-                                 "a2", "delta_min", "b_shape", "b_scale", "nitt", "burnin",
+                                 "a2", "delta_min", "b_shape", "b_scale", "negbin_shape",
+                                 "negbin_rate", "nitt", "burnin",
                                  "thin", "seed", "threads", "verbose", "interactive", "grid_route", "cache_mb",
                                  "adapt", "k_max", "adapt_epsilon"))
-  for (nm in c("Y", "X", "XF", "Z", "K")) {
+  for (nm in c("Y", "X", "XF")) {
     expect_true(is.matrix(inp[[nm]]), info = nm)
     expect_identical(typeof(inp[[nm]]), "double", info = nm)
   }
+  expect_length(inp$terms, 1L)
+  expect_named(inp$terms[[1]], c("Z", "K"))
+  for (nm in c("Z", "K")) {
+    expect_true(is.matrix(inp$terms[[1]][[nm]]), info = nm)
+    expect_identical(typeof(inp$terms[[1]][[nm]]), "double", info = nm)
+  }
+  expect_identical(inp$family, c("gaussian", "gaussian"))
+  expect_type(inp$n_categories, "integer")
+  expect_null(inp$weights)
+  expect_null(inp$offset)
   for (nm in c("k", "nitt", "burnin", "thin", "threads")) expect_type(inp[[nm]], "integer")
   for (nm in c("h2_grid", "h2_prior", "h2F_prior", "psi_V", "psi_nu", "lambda_nu", "a1", "a2",
                "delta_min", "b_shape", "b_scale", "seed")) expect_type(inp[[nm]], "double")
@@ -187,7 +199,7 @@ test_that("a plain prior list is filled in by slam_prior()", {
   b <- slam_build_input(y1 ~ (1 | animal), data = d, n_factors = 0, nitt = 5, burnin = 1, thin = 1,
                         prior = list(h2 = list(divisions = 4, trait = c(4, 2, 1, 1)),
                                      R = list(V = 2)))
-  expect_identical(b$input$h2_grid, c(0, 0.25, 0.5, 0.75))
+  expect_identical(b$input$h2_grid, matrix(c(0, 0.25, 0.5, 0.75), 4L, 1L))
   expect_equal(b$input$h2_prior, c(0.5, 0.25, 0.125, 0.125))
   expect_equal(b$input$h2F_prior, rep(0.25, 4))
   expect_identical(b$input$psi_V, 2)

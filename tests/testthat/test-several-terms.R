@@ -116,7 +116,7 @@ test_that("the grid and weights follow the number of terms; factors avoid non-fa
                "prior\\$h2\\$factor puts no weight")
 })
 
-test_that("the term with the most levels goes to Rust first; the grid follows it", {
+test_that("terms go to Rust in formula order, with the grid in formula order", {
   d <- d_terms()
   K <- mock_kinship(c(d$animal, "x1", "x2"))
   b <- slam_build_input(cbind(y1, y2) ~ sex + (1 | batch) + (1 | animal) + (1 | dam), data = d,
@@ -124,31 +124,29 @@ test_that("the term with the most levels goes to Rust first; the grid follows it
                         n_factors = 2, nitt = 5, burnin = 1, thin = 1, verbose = FALSE,
                         prior = list(h2 = list(divisions = 6)))
   inp <- b$input
-  expect_identical(b$info$rust_order, c(2L, 3L, 1L))            # animal, dam, batch
-  expect_identical(dim(inp$Z), c(60L, 62L))
-  expect_equal(unname(inp$K), unname(K))
-  expect_length(inp$Z_extra, 2L)
-  expect_identical(dim(inp$Z_extra[[1]]), c(60L, 15L))          # dam
-  expect_identical(dim(inp$Z_extra[[2]]), c(60L, 6L))           # batch
-  expect_null(inp$K_extra[[1]])
-  expect_null(inp$K_extra[[2]])
-  for (z in inp$Z_extra) expect_identical(typeof(z), "double")
+  expect_length(inp$terms, 3L)
+  expect_identical(dim(inp$terms[[1]]$Z), c(60L, 6L))           # batch
+  expect_identical(dim(inp$terms[[2]]$Z), c(60L, 62L))          # animal
+  expect_identical(dim(inp$terms[[3]]$Z), c(60L, 15L))          # dam
+  expect_equal(unname(inp$terms[[2]]$K), unname(K))
+  expect_null(inp$terms[[1]]$K)
+  expect_null(inp$terms[[3]]$K)
+  for (t in inp$terms) expect_identical(typeof(t$Z), "double")
   G <- choose(6 - 1 + 3, 3)
   expect_identical(dim(inp$h2_grid), c(as.integer(G), 3L))
   expect_identical(typeof(inp$h2_grid), "double")
   expect_true(all(rowSums(inp$h2_grid) < 1))
-  # the stored grid is in formula order; the input's columns in Rust order
+  # the stored grid and the input's are the same, in formula order, the first term fastest
   g <- b$info$prior$h2_grid
   expect_identical(colnames(g), c("batch", "animal", "dam"))
-  expect_equal(unname(g[, c("animal", "dam", "batch")]), inp$h2_grid)
-  # rows are generated with Rust's first term varying fastest
+  expect_equal(unname(g), inp$h2_grid)
   expect_equal(inp$h2_grid, slam_h2_grid(6, 3))
   expect_length(inp$h2_prior, G)
   expect_length(inp$h2F_prior, G)
   expect_equal(sum(inp$h2F_prior), 1)
-  # factors: only animal (Rust column 1) may be positive
-  expect_true(all(inp$h2F_prior[rowSums(inp$h2_grid[, 2:3]) > 0] == 0))
-  expect_true(all(inp$h2F_prior[rowSums(inp$h2_grid[, 2:3]) == 0] > 0))
+  # factors: only animal (column 2) may be positive
+  expect_true(all(inp$h2F_prior[rowSums(inp$h2_grid[, c(1, 3)]) > 0] == 0))
+  expect_true(all(inp$h2F_prior[rowSums(inp$h2_grid[, c(1, 3)]) == 0] > 0))
   expect_identical(b$info$factor_terms, "animal")
   # settings of the route and of the adaptive number of factors
   expect_identical(inp$grid_route, "auto")
@@ -156,19 +154,12 @@ test_that("the term with the most levels goes to Rust first; the grid follows it
   expect_true(inp$adapt)
   expect_identical(inp$k_max, 2L)           # max(2k, k + 5) = 7, at most p = 2
   expect_identical(inp$adapt_epsilon, 0.15)
-  # ties: the first in the formula goes first
+  # memory estimate: every term but the largest (animal) is cached
+  expect_identical(b$info$grid$r_extra, 21L)
   d$g2 <- factor(rep(1:6, each = 10))
   b2 <- slam_build_input(y1 ~ (1 | batch) + (1 | g2), data = d, n_factors = 0, nitt = 5,
                          burnin = 1, thin = 1, verbose = FALSE)
-  expect_identical(b2$info$rust_order, c(1L, 2L))
   expect_false(b2$input$adapt)                # nothing to adapt with n_factors = 0
-  # the same model written in another order gives Rust the same input
-  b3 <- slam_build_input(cbind(y1, y2) ~ sex + (1 | dam) + (1 | animal) + (1 | batch), data = d,
-                         relmat = list(animal = K), factor_formula = ~ sex + (1 | animal),
-                         n_factors = 2, nitt = 5, burnin = 1, thin = 1, verbose = FALSE,
-                         prior = list(h2 = list(divisions = 6)))
-  same <- setdiff(names(inp), "seed")
-  expect_identical(b3$input[same], inp[same])
 })
 
 test_that("a relmat for a further term, singular or not PSD", {
@@ -178,8 +169,8 @@ test_that("a relmat for a further term, singular or not PSD", {
   Kd[1, 2] <- Kd[2, 1] <- 1                           # dams 1 and 2 identical: singular
   b <- slam_build_input(y1 ~ (1 | animal) + (1 | dam), data = d, relmat = list(dam = Kd),
                         n_factors = 0, nitt = 5, burnin = 1, thin = 1, verbose = FALSE)
-  expect_equal(unname(b$input$K_extra[[1]]), unname(Kd))
-  expect_null(b$input$K)
+  expect_equal(unname(b$input$terms[[2]]$K), unname(Kd))
+  expect_null(b$input$terms[[1]]$K)
   Kbad <- Kd
   Kbad[1, 3] <- Kbad[3, 1] <- 2
   expect_error(slam_build_input(y1 ~ (1 | animal) + (1 | dam), data = d, relmat = list(dam = Kbad),
@@ -229,19 +220,18 @@ test_that("grid route, memory and adaptation arguments are checked and reported"
   expect_identical(slam_grid_route_info("auto", 65, 2, 10, 100)$route, "metropolis")
 })
 
-test_that("per-term output in Rust order is reported in formula order", {
+test_that("per-term output in formula order is named by the terms", {
   d <- d_terms()
   b <- slam_build_input(cbind(y1, y2, y3) ~ sex + (1 | batch) + (1 | animal) + (1 | dam), data = d,
                         n_factors = 2, adapt = FALSE, nitt = 12, burnin = 2, thin = 2, verbose = FALSE)
   raw <- mock_sampler(b$input)
   nT <- 5L
-  # mark each Rust term by its index
-  raw$h2_terms <- array(rep(1:3, each = 3), c(3L, 3L, nT)) / 10
-  raw$h2F_terms <- array(rep(1:3, each = 2), c(2L, 3L, nT)) / 100
-  raw$h2_total_terms <- array(rep(1:3, each = 3), c(3L, 3L, nT)) / 20
+  # mark each term (formula order: batch, animal, dam) by a value
+  raw$h2 <- array(rep(c(3, 1, 2), each = 3), c(3L, 3L, nT)) / 10
+  raw$h2F <- array(rep(c(3, 1, 2), each = 2), c(2L, 3L, nT)) / 100
+  raw$h2_total <- array(rep(c(3, 1, 2), each = 3), c(3L, 3L, nT)) / 20
   fit <- slam_assemble_fit(b$info, raw)
   expect_identical(fit$terms, c("batch", "animal", "dam"))
-  expect_identical(b$info$rust_order, c(2L, 3L, 1L))
   dr <- fit$draws
   expect_identical(dim(dr$h2), c(3L, 3L, nT))
   expect_identical(dimnames(dr$h2)[1:2], list(c("y1", "y2", "y3"), c("batch", "animal", "dam")))
@@ -250,12 +240,12 @@ test_that("per-term output in Rust order is reported in formula order", {
                 all(dr$h2[, "batch", ] == 0.3))
   expect_true(all(dr$h2F[, "animal", ] == 0.01) && all(dr$h2F[, "batch", ] == 0.03))
   expect_true(all(dr$h2_total[, "dam", ] == 0.1))
-  # genetic values: U_mean is Rust's first term, U_mean_extra the others
+  # genetic values: one matrix per term, formula order
   expect_named(fit$U_mean, c("batch", "animal", "dam"))
   s <- fit$data_scale$scale
-  expect_equal(unname(fit$U_mean$animal), unname(sweep(raw$U_mean, 2, s, "*")))
-  expect_equal(unname(fit$U_mean$dam), unname(sweep(raw$U_mean_extra[[1]], 2, s, "*")))
-  expect_equal(unname(fit$U_mean$batch), unname(sweep(raw$U_mean_extra[[2]], 2, s, "*")))
+  expect_equal(unname(fit$U_mean$batch), unname(sweep(raw$U_mean[[1]], 2, s, "*")))
+  expect_equal(unname(fit$U_mean$animal), unname(sweep(raw$U_mean[[2]], 2, s, "*")))
+  expect_equal(unname(fit$U_mean$dam), unname(sweep(raw$U_mean[[3]], 2, s, "*")))
   expect_identical(rownames(fit$U_mean$batch), levels(d$batch))
   expect_identical(names(ranef(fit)), c("batch", "animal", "dam"))
   # the methods use the per-term draws

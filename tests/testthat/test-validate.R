@@ -214,7 +214,7 @@ test_that("a PSD-but-singular relmat and tiny asymmetry are accepted", {
   dimnames(K) <- list(ids, ids)
   K[1, 2] <- K[1, 2] + 1e-12
   b <- build(relmat = list(animal = K))
-  expect_true(isSymmetric(b$input$K))
+  expect_true(isSymmetric(b$input$terms[[1]]$K))
 })
 
 test_that("input errors are classed conditions that name the offending argument", {
