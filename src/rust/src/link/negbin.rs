@@ -76,8 +76,8 @@ fn log_target(d: &TraitData, h: &[f64], r: f64, shape: f64, rate: f64) -> f64 {
     s + shape * r.ln() - rate * r
 }
 
-/// Random-walk Metropolis step on log r.
-fn move_size(d: &TraitData, h: &[f64], sz: &mut Size, rng: &mut ChaCha8Rng) {
+/// Random-walk Metropolis step on log r (h fixed).
+pub fn move_size(d: &TraitData, h: &[f64], sz: &mut Size, rng: &mut ChaCha8Rng) {
     let r1 = (sz.r.ln() + sz.step * normal(rng)).exp();
     let accept = r1.is_finite()
         && r1 > 0.0
@@ -97,9 +97,15 @@ fn move_size(d: &TraitData, h: &[f64], sz: &mut Size, rng: &mut ChaCha8Rng) {
 /// Draws the latent column `h` of a negative binomial trait (through the Polya-Gamma weights), then its
 /// size.
 pub fn draw(d: &TraitData, sz: &mut Size, h: &mut [f64], rng: &mut ChaCha8Rng, prng: &mut ChaCha8Rng) {
+    draw_latent(d, sz.r, h, rng);
+    move_size(d, h, sz, prng);
+}
+
+/// The Polya-Gamma weights and the latent column `h` given the size r.
+pub fn draw_latent(d: &TraitData, r: f64, h: &mut [f64], rng: &mut ChaCha8Rng) {
     let sd = d.v.sqrt();
     let iv = 1.0 / d.v;
-    let (r, log_r) = (sz.r, sz.r.ln());
+    let log_r = r.ln();
     for (i, hi) in h.iter_mut().enumerate() {
         let (y, m) = (d.y[i], d.eta[i]);
         if y.is_nan() {
@@ -112,5 +118,4 @@ pub fn draw(d: &TraitData, sz: &mut Size, h: &mut [f64], rng: &mut ChaCha8Rng, p
         let kappa = 0.5 * (y - r);
         *hi = s2 * (kappa - w * c0 + m * iv) + s2.sqrt() * normal(rng);
     }
-    move_size(d, h, sz, prng);
 }
