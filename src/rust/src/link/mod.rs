@@ -20,6 +20,7 @@
 //! latent trait and iteration.
 
 pub mod gaussian;
+pub mod laplace;
 pub mod negbin;
 pub mod ordinal;
 pub mod poisson;
