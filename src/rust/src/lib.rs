@@ -8,6 +8,7 @@
 pub mod covariance;
 pub mod error;
 pub mod linalg;
+pub mod link;
 pub mod model;
 pub mod rng;
 pub mod rotation;

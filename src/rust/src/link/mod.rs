@@ -1,0 +1,2 @@
+//! Observation models (the link layer). (Other modules will be added later.)
+pub mod special;
