@@ -1,2 +1,3 @@
 //! Observation models (the link layer). (Other modules will be added later.)
 pub mod special;
+pub mod truncnorm;
