@@ -14,6 +14,9 @@
 //! (Abramowitz & Stegun 6.1.33), the recurrence `Gamma(x + 1) = x Gamma(x)` to reach that range, and Stirling's
 //! series `(x - 1/2) ln x - x + ln(2 pi)/2 + sum_k B_{2k} / (2k (2k - 1) x^{2k - 1})` from x = 15 on.
 
+// Cody's and Wichura's coefficients are kept digit for digit as published, beyond what a double holds.
+#![allow(clippy::excessive_precision)]
+
 use std::f64::consts::{FRAC_1_SQRT_2, LN_2, PI};
 use std::sync::OnceLock;
 

@@ -113,7 +113,7 @@ pub(crate) fn truncated_normal_counted(rng: &mut ChaCha8Rng, mean: f64, sd: f64,
 
 /// Standard normal truncated to `[a, b]`, `a < b`, `a < inf`, `b > -inf`.
 fn standard_truncated(rng: &mut ChaCha8Rng, a: f64, b: f64, proposals: &mut u32) -> f64 {
-    if !(a < b) {
+    if a.is_nan() || b.is_nan() || a >= b {
         // Only reachable when rounding in the standardisation merged the ends.
         return a;
     }
@@ -251,7 +251,7 @@ pub fn truncated_normal_moments(mean: f64, sd: f64, lower: f64, upper: f64) -> (
         Ok(ab) => ab,
         Err(v) => return (v, 0.0),
     };
-    if !(a < b) {
+    if a.is_nan() || b.is_nan() || a >= b {
         return (clamp_into(mean + sd * a, lower, upper), 0.0);
     }
     let (m, v) = standard_moments(a, b);
