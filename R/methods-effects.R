@@ -67,11 +67,18 @@ slam_fixef_draws <- function(fit, part = c("total", "trait", "factor")) {
 #'   instead of a matrix.
 #' @param prob,method interval probability and type (`"quantile"`:
 #'   equal-tailed; `"hpd"`: highest posterior density).
+#' @param cutpoints for ordinal traits, add the cut-points on the liability
+#'   scale as rows `cut1` (fixed at 0), `cut2`, ... (`cut c` separates class c
+#'   from class c + 1; `NA` for other traits), as the ordinal package reports
+#'   thresholds beside the coefficients. Their labels by class are in
+#'   [family_params()].
 #' @param ... not used.
 #' @return With `interval = FALSE`, a (covariates x traits) matrix of posterior
-#'   means (rows: the fixed-effect columns, e.g. `"(Intercept)"`, `"sexM"`;
-#'   columns: traits). With `interval = TRUE`, a data frame with columns
-#'   `effect`, `trait`, `estimate`, `lower`, `upper`.
+#'   means (rows: the fixed-effect columns, e.g. `"(Intercept)"`, `"sexM"`,
+#'   then the cut-points of ordinal traits; columns: traits). With
+#'   `interval = TRUE`, a data frame with columns `effect`, `trait`,
+#'   `estimate`, `lower`, `upper`. For probit, ordinal and count traits the
+#'   effects are on the latent (liability or log) scale.
 #' @examples
 #' \donttest{
 #' data(slam_pheno, slam_kinship)
@@ -84,20 +91,40 @@ slam_fixef_draws <- function(fit, part = c("total", "trait", "factor")) {
 #' @method fixef SLAMglmm
 #' @export
 fixef.SLAMglmm <- function(object, part = c("total", "trait", "factor"), interval = FALSE,
-                           prob = 0.95, method = c("quantile", "hpd"), ...) {
+                           prob = 0.95, method = c("quantile", "hpd"), cutpoints = TRUE, ...) {
   part <- match.arg(part)
   method <- match.arg(method)
   A <- slam_fixef_draws(object, part)
+  if (isTRUE(cutpoints)) A <- slam_add_cutpoints(object, A)
   d <- dim(A)
   est <- apply(A, c(1L, 2L), mean)
   est <- matrix(est, d[1L], d[2L], dimnames = dimnames(A)[1:2])
   if (!isTRUE(interval)) return(est)
   check_prob(prob)
   ci <- slam_intervals(matrix(A, d[1L] * d[2L]), prob, method)
-  data.frame(effect = rep(dimnames(A)[[1L]], times = d[2L]),
-             trait = rep(dimnames(A)[[2L]], each = d[1L]),
-             estimate = as.vector(est), lower = ci[, 1L], upper = ci[, 2L],
-             stringsAsFactors = FALSE)
+  out <- data.frame(effect = rep(dimnames(A)[[1L]], times = d[2L]),
+                    trait = rep(dimnames(A)[[2L]], each = d[1L]),
+                    estimate = as.vector(est), lower = ci[, 1L], upper = ci[, 2L],
+                    stringsAsFactors = FALSE)
+  # cut-point rows exist only for ordinal traits
+  out <- out[!is.na(out$estimate), , drop = FALSE]
+  rownames(out) <- NULL
+  out
+}
+
+#' Append the cut-points of ordinal traits to a (effects x traits x T) array
+#' @noRd
+slam_add_cutpoints <- function(fit, A) {
+  cp <- slam_cutpoint_draws(fit)
+  if (!length(cp)) return(A)
+  d <- dim(A)
+  nc <- max(vapply(cp, nrow, 1L))
+  rows <- paste0("cut", seq_len(nc))
+  out <- array(NA_real_, c(d[1L] + nc, d[2L], d[3L]),
+               dimnames = list(c(dimnames(A)[[1L]], rows), dimnames(A)[[2L]], NULL))
+  out[seq_len(d[1L]), , ] <- A
+  for (tr in names(cp)) out[d[1L] + seq_len(nrow(cp[[tr]])), tr, ] <- cp[[tr]]
+  out
 }
 
 #' Genetic values (random effects) of a SLAMglmm fit
@@ -155,7 +182,7 @@ ranef.SLAMglmm <- function(object, ...) {
 #' @method coef SLAMglmm
 #' @export
 coef.SLAMglmm <- function(object, ...) {
-  fe <- fixef.SLAMglmm(object)
+  fe <- fixef.SLAMglmm(object, cutpoints = FALSE)
   re <- ranef.SLAMglmm(object)
   traits <- slam_traits(object)
   out <- lapply(names(re), function(tm) {
@@ -180,21 +207,37 @@ coef.SLAMglmm <- function(object, ...) {
 
 #' Fitted values of a SLAMglmm fit
 #'
-#' The posterior mean of the latent trait layer H (n x p, data scale). With the
-#' Gaussian identity observation model H equals the data where a trait was
-#' observed, so for observed entries this returns the data, and for missing
-#' entries (`NA` in the response) the posterior-mean imputation from the model
-#' (fixed effects, factors, genetic values through the kinship, and the
-#' information from the individual's other traits).
+#' `type = "link"`: the posterior mean of the latent trait layer H (n x p). For
+#' Gaussian traits (data scale) H equals the data where a trait was observed
+#' without weights, so for observed entries this returns the data, and for
+#' missing entries (`NA` in the response) the posterior-mean imputation from
+#' the model (fixed effects, factors, genetic values through the kinship, and
+#' the information from the individual's other traits). For probit and
+#' ordinal traits it is the latent liability, for count traits the latent log
+#' mean (without the offset).
+#'
+#' `type = "response"`: for non-Gaussian traits the posterior mean of the
+#' expected observation given the linear predictor `eta` (fixed effects,
+#' factors and all random effects, not the residual) and the residual
+#' variance `v`: the probability of a 1 (`pnorm((eta + offset) / sqrt(v))`),
+#' the expected class of an ordinal trait (the class probabilities are in
+#' `fit$class_probs`), or the expected count `exp(eta + offset + v/2)`. Gaussian
+#' traits are as with `type = "link"`.
 #'
 #' @param object a fitted `SLAMglmm` object.
+#' @param type `"link"` (default) or `"response"`.
 #' @param ... not used.
 #' @return An n x p matrix.
 #' @method fitted SLAMglmm
 #' @export
-fitted.SLAMglmm <- function(object, ...) {
+fitted.SLAMglmm <- function(object, type = c("link", "response"), ...) {
+  type <- match.arg(type)
   H <- as.matrix(object$H_mean)
   colnames(H) <- slam_traits(object)
+  if (type == "response" && !is.null(object$fitted_response)) {
+    ng <- slam_families(object) != "gaussian"
+    H[, ng] <- object$fitted_response[, ng, drop = FALSE]
+  }
   H
 }
 
@@ -220,7 +263,7 @@ fitted.SLAMglmm <- function(object, ...) {
 predict.SLAMglmm <- function(object, newdata = NULL, random = TRUE, ...) {
   if (is.null(newdata)) return(fitted.SLAMglmm(object))
   if (!is.data.frame(newdata)) stop("`newdata` must be a data frame.", call. = FALSE)
-  fe <- fixef.SLAMglmm(object)
+  fe <- fixef.SLAMglmm(object, cutpoints = FALSE)
   fixed_form <- lme4::nobars(object$formula)
   rhs <- stats::delete.response(stats::terms(fixed_form))
   # factor levels of the fitted data, when the data can still be found

@@ -12,7 +12,15 @@
 #'   part;
 #' * `"specific"`: the proportion of the trait-specific variance
 #'   \eqn{\psi_j}{psi_j} (the variance not explained by the factors) due to the
-#'   term, the parameter that the sampler draws on its grid.
+#'   term, the parameter that the sampler draws on its grid;
+#' * `"observed"`: for binary (probit) traits, the total heritability moved
+#'   from the liability scale to the observed 0/1 scale (Dempster and Lerner
+#'   1950): `h2_obs = h2 dnorm(t)^2 / (K (1 - K))`, with `K` the observed
+#'   prevalence and `t = qnorm(1 - K)`; `NA` for other traits.
+#'
+#' The variance components of probit and ordinal traits are on the liability
+#' scale, those of count traits on the log scale of their mean (column
+#' `scale`); Gaussian traits are on the data scale.
 #'
 #' The estimate is the posterior mean; the interval is an equal-tailed
 #' (`method = "quantile"`, default) or highest-posterior-density
@@ -22,8 +30,9 @@
 #'
 #' @param object a fitted model.
 #' @param ... passed to methods.
-#' @return A data frame with columns `trait`, `term`, `type`, `estimate`,
-#'   `lower`, `upper`, `ess`; attributes `prob` and `method`.
+#' @return A data frame with columns `trait`, `term`, `type`, `scale`
+#'   (`"data"`, `"liability"` or `"log"`, see above), `estimate`, `lower`,
+#'   `upper`, `ess`; attributes `prob` and `method`.
 #' @seealso [VarCorr.SLAMglmm()], [slam_draws()]
 #' @examples
 #' \donttest{
@@ -40,12 +49,13 @@ h2 <- function(object, ...) {
 }
 
 #' @rdname h2
-#' @param type `"total"`, `"specific"` or `"both"`.
+#' @param type `"total"`, `"specific"`, `"both"` (total and specific) or
+#'   `"observed"`.
 #' @param prob probability mass of the intervals.
 #' @param method `"quantile"` (equal-tailed) or `"hpd"` intervals.
 #' @method h2 SLAMglmm
 #' @export
-h2.SLAMglmm <- function(object, type = c("total", "specific", "both"), prob = 0.95,
+h2.SLAMglmm <- function(object, type = c("total", "specific", "both", "observed"), prob = 0.95,
                         method = c("quantile", "hpd"), ...) {
   type <- match.arg(type)
   method <- match.arg(method)
@@ -53,23 +63,30 @@ h2.SLAMglmm <- function(object, type = c("total", "specific", "both"), prob = 0.
   types <- if (type == "both") c("total", "specific") else type
   tms <- slam_terms(object)
   traits <- slam_traits(object)
+  scale <- slam_latent_scale(object)
   rows <- list()
   for (m in seq_along(tms)) {
     for (ty in types) {
-      x <- slam_h2_draws(object, m, ty)
+      x <- if (ty == "observed") {
+        slam_h2_observed(object, slam_h2_draws(object, m, "total"), traits)
+      } else {
+        slam_h2_draws(object, m, ty)
+      }
       ci <- slam_intervals(x, prob, method)
       rows[[length(rows) + 1L]] <- data.frame(
         trait = traits, term = tms[m], type = ty,
+        scale = if (ty == "observed") ifelse(scale == "liability", "observed", NA) else unname(scale),
         estimate = rowMeans(x), lower = ci[, 1L], upper = ci[, 2L],
-        ess = apply(x, 1L, slam_ess), stringsAsFactors = FALSE)
+        ess = apply(x, 1L, function(v) if (all(is.na(v))) NA_real_ else slam_ess(v)),
+        stringsAsFactors = FALSE)
     }
   }
   out <- if (length(rows)) {
     do.call(rbind, rows)
   } else {
     data.frame(trait = character(0), term = character(0), type = character(0),
-               estimate = numeric(0), lower = numeric(0), upper = numeric(0),
-               ess = numeric(0), stringsAsFactors = FALSE)
+               scale = character(0), estimate = numeric(0), lower = numeric(0),
+               upper = numeric(0), ess = numeric(0), stringsAsFactors = FALSE)
   }
   rownames(out) <- NULL
   attr(out, "prob") <- prob

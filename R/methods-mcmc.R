@@ -3,7 +3,7 @@
 #' What slam_draws() can return
 #' @noRd
 slam_draws_what <- c("h2_total", "h2", "h2F", "psi", "fixef", "B", "BF", "Lambda",
-                     "delta", "sigma2_b", "G", "R", "P", "gcor")
+                     "delta", "sigma2_b", "family", "G", "R", "P", "gcor")
 
 #' Posterior draws of a SLAMglmm fit as a matrix
 #'
@@ -18,6 +18,8 @@ slam_draws_what <- c("h2_total", "h2", "h2F", "psi", "fixef", "B", "BF", "Lambda
 #'   `"h2F"`: factor variance proportions;
 #' * `"psi"`: trait-specific variances; `"delta"`: MGPS multipliers;
 #'   `"sigma2_b"`: shared fixed-effect variances;
+#' * `"family"`: the observation models' parameters (cut-points of ordinal
+#'   traits, sizes of negative binomial traits; see [family_params()]);
 #' * `"fixef"`: total fixed effects (see [fixef.SLAMglmm()]); `"B"`, `"BF"`:
 #'   trait and factor fixed-effect coefficients;
 #' * `"Lambda"`: factor loadings. These are identified only up to the order
@@ -134,6 +136,8 @@ slam_draws_one <- function(fit, w, nT) {
     delta = if (k) flatten_draws(matrix(as.double(dr$delta), k, nT), w, nT, row_names = fac)
             else matrix(numeric(0), nT, 0L),
     sigma2_b = flatten_draws(dr$sigma2_b, w, nT),
+    family = if (is.null(dr$family) || nrow(dr$family) == 0L) matrix(numeric(0), nT, 0L)
+             else flatten_draws(dr$family, w, nT),
     fixef = flatten_draws(slam_fixef_draws(fit, "total"), w, nT),
     B = flatten_draws(dr$B, w, nT),
     BF = flatten_draws(dr$BF, w, nT),

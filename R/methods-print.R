@@ -115,6 +115,8 @@ summary.SLAMglmm <- function(object, prob = 0.95, method = c("quantile", "hpd"),
     mcmc_line = slam_mcmc_line(object),
     factors_line = slam_factors_line(object),
     grid_line = slam_grid_line(object),
+    family_line = slam_family_line(object),
+    family_params = family_params(object, prob = prob, method = method),
     fixed = fixed, h2 = h, factors = slam_factor_table(object),
     varcorr = VarCorr.SLAMglmm(object),
     prob = prob, method = method
@@ -133,6 +135,8 @@ print.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   if (!is.null(x$formula)) cat(" Formula:", slam_deparse(x$formula, 200L), "\n")
   cat(" Traits:", p, " Observations:", x$n, " Factors:", slam_n_factors(x), "\n")
   cat(" Random effects:", slam_terms_line(x), "\n")
+  fl <- slam_family_line(x)
+  if (!is.null(fl)) cat(" ", toupper(substr(fl, 1, 1)), substring(fl, 2), "\n", sep = "")
   cat(" MCMC:", slam_mcmc_line(x), "\n")
   cat(" ", slam_factors_line(x), "\n", sep = "")
   if (isTRUE(x$mcmc$interrupted)) cat(" NOTE: the run was interrupted; fewer draws than planned.\n")
@@ -198,6 +202,8 @@ print.summary.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   p <- length(x$traits)
   cat("Traits: ", p, "   Observations: ", x$n, "   Factors: ", x$n_factors, "\n", sep = "")
   cat("Random effects: ", x$terms_line, "\n", sep = "")
+  if (!is.null(x$family_line)) cat(toupper(substr(x$family_line, 1, 1)), substring(x$family_line, 2),
+                                   "\n", sep = "")
   cat("MCMC: ", x$mcmc_line, "\n", sep = "")
   if (!is.null(x$factors_line)) cat(toupper(substr(x$factors_line, 1, 1)),
                                     substring(x$factors_line, 2), "\n", sep = "")
@@ -211,6 +217,9 @@ print.summary.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   if (nrow(x$h2)) {
     cat("\nVariance proportions (posterior mean, ", ilab, ", effective sample size):\n", sep = "")
     cat("  total = diag(G)/diag(P); specific = share of the trait-specific variance psi\n")
+    if (!is.null(x$family_line)) {
+      cat("  probit/ordinal traits: liability scale; count traits: log scale\n")
+    }
     for (tm in unique(x$h2$term)) {
       tot <- x$h2[x$h2$term == tm & x$h2$type == "total" & x$h2$trait %in% show_tr, ]
       spc <- x$h2[x$h2$term == tm & x$h2$type == "specific" & x$h2$trait %in% show_tr, ]
@@ -253,6 +262,15 @@ print.summary.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
       print(sub[, -1L, drop = FALSE])
     }
     cat(more)
+  }
+
+  fp <- x$family_params
+  if (!is.null(fp) && nrow(fp)) {
+    cat("\nObservation-model parameters (posterior mean, ", ilab, ", ESS, acceptance):\n", sep = "")
+    tab <- data.frame(estimate = signif(fp$estimate, digits), lower = signif(fp$lower, digits),
+                      upper = signif(fp$upper, digits), ess = round(fp$ess),
+                      acceptance = round(fp$acceptance, 2), row.names = fp$parameter)
+    print(tab)
   }
 
   cat("\nLatent factors: ", x$n_factors, "\n", sep = "")

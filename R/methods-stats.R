@@ -7,7 +7,10 @@
 #' every random-effect term, `Y - X B - sum_i Z_i U_i` (data scale, `NA` where
 #' the response is missing). They estimate the residual part whose covariance
 #' among traits is the `"Residual"` matrix of [VarCorr.SLAMglmm()] (the
-#' trait-specific residuals plus the non-genetic part of the factors).
+#' trait-specific residuals plus the non-genetic part of the factors). For
+#' non-Gaussian traits they are response residuals, the observation minus
+#' `fitted(object, type = "response")` (for an ordinal trait its class number
+#' minus the expected class).
 #'
 #' @param object a fitted `SLAMglmm` object.
 #' @param ... not used.
@@ -18,12 +21,18 @@ residuals.SLAMglmm <- function(object, ...) {
   if (is.null(object$X)) {
     slam_stop("this fit has no stored design matrix (it was made by an older version); refit it.")
   }
-  mu <- object$X %*% fixef(object)
+  mu <- object$X %*% fixef.SLAMglmm(object, cutpoints = FALSE)
   U <- ranef(object)
   for (tm in names(object$row_levels)) {
     mu <- mu + U[[tm]][object$row_levels[[tm]], , drop = FALSE]
   }
   r <- as.matrix(object$Y) - mu
+  if (!is.null(object$offset)) r <- r - object$offset
+  ng <- slam_families(object) != "gaussian"
+  if (any(ng)) {
+    fr <- fitted.SLAMglmm(object, type = "response")
+    r[, ng] <- as.matrix(object$Y)[, ng, drop = FALSE] - fr[, ng, drop = FALSE]
+  }
   dimnames(r) <- list(NULL, slam_traits(object))
   r
 }

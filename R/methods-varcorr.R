@@ -341,7 +341,7 @@ VarCorr.SLAMglmm <- function(x, sigma = 1, interval = FALSE, prob = 0.95,
     S
   })
   names(out) <- names(comps)
-  structure(out, class = "VarCorr.SLAMglmm",
+  structure(out, class = "VarCorr.SLAMglmm", scale = slam_latent_scale(x),
             prob = if (interval) prob else NULL,
             method = if (interval) method else NULL)
 }
@@ -385,6 +385,11 @@ print.VarCorr.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
           "stats::cov2cor() on the matrix)\n", sep = "")
     }
     cat("\n")
+  }
+  sc <- attr(x, "scale")
+  if (!is.null(sc) && any(sc != "data")) {
+    cat("Scale: ", paste0(names(sc)[sc != "data"], " (", sc[sc != "data"], ")", collapse = ", "),
+        "; other traits on the data scale.\n", sep = "")
   }
   if (!is.null(prob)) {
     cat("Intervals: ", 100 * prob, "% ", if (identical(attr(x, "method"), "hpd")) "HPD" else "equal-tailed",
