@@ -60,7 +60,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     terms = unname(lapply(parsed$terms, function(t) {
       list(Z = as_double_matrix(t$Z), K = if (is.null(t$K)) NULL else as_double_matrix(t$K))
     })),
-    family = unname(as.character(parsed$family)),
+    family = slam_rust_families(parsed),
     n_categories = unname(as.integer(parsed$n_categories)),
     weights = obs$weights,
     offset = obs$offset,
@@ -164,6 +164,16 @@ slam_sampler_scale <- function(parsed) {
     if (all(off_rust == 0)) off_rust <- NULL
   }
   list(Y = std$Y, center = std$center, scale = std$scale, weights = W, offset = off_rust)
+}
+
+#' The sampler's name of each trait's family (the negative binomial with
+#' Polya-Gamma augmentation is its own)
+#' @noRd
+slam_rust_families <- function(parsed) {
+  fam <- unname(as.character(parsed$family))
+  pg <- vapply(parsed$families, function(f) identical(f$latent, "polya-gamma"), TRUE)
+  if (length(pg) == length(fam)) fam[fam == "negbin" & unname(pg)] <- "negbin_pg"
+  fam
 }
 
 #' Names of the family parameters the sampler returns, in its order

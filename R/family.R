@@ -34,7 +34,13 @@
 #'     the classes).}
 #'   \item{`slam_negbin()`}{counts, `y ~ NB(mean = exp(h + offset), size =
 #'     r_j)`: negative binomial with a log link and a dispersion `r_j`
-#'     estimated per trait.}
+#'     estimated per trait (prior: [slam_prior()]`$negbin`). The latent
+#'     counts are drawn by an exact Metropolis-Hastings step per entry
+#'     (`latent = "metropolis"`, the default: fast, nearly independent draws)
+#'     or by Polya-Gamma augmentation (`latent = "polya-gamma"`, Polson, Scott
+#'     and Windle 2013) where the shape `y + r` is at most 13, the
+#'     Metropolis step elsewhere (the augmentation mixes badly for large
+#'     counts); both leave the same posterior invariant.}
 #'   \item{`slam_poisson()`}{counts, `y ~ Poisson(exp(h + offset))`, where `h`
 #'     contains the model's residual: a Poisson-lognormal model whose
 #'     residual variance is the over-dispersion.}
@@ -58,6 +64,8 @@
 #' @param offset `NULL` (no offset), a numeric vector with one value per row of
 #'   the data, or a numeric matrix with one row per row of the data and one
 #'   column per trait having this family (see the section Offsets).
+#' @param latent for `slam_negbin()`: how the latent counts are drawn,
+#'   `"metropolis"` (default) or `"polya-gamma"` (see above).
 #' @return An object of class `"slam_family"`: a list with `family` (one of
 #'   `"gaussian"`, `"probit"`, `"ordinal"`, `"negbin"`, `"poisson"`), `link`
 #'   (`"identity"`, `"probit"` or `"log"`), `offset` (as given) and `label` (a
@@ -91,8 +99,13 @@ slam_ordinal <- function(offset = NULL) {
 
 #' @rdname slam_family
 #' @export
-slam_negbin <- function(offset = NULL) {
-  new_slam_family("negbin", offset, "slam_negbin")
+slam_negbin <- function(offset = NULL, latent = c("metropolis", "polya-gamma")) {
+  if (!is.character(latent) || anyNA(latent) || !all(latent %in% c("metropolis", "polya-gamma"))) {
+    slam_stop("`latent` of slam_negbin() must be \"metropolis\" or \"polya-gamma\".", arg = "family")
+  }
+  fam <- new_slam_family("negbin", offset, "slam_negbin")
+  fam$latent <- match.arg(latent)
+  fam
 }
 
 #' @rdname slam_family

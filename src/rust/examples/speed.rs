@@ -1,7 +1,8 @@
 //! Times the core at a named size:
 //! `cargo run --release --example speed -- n p k threads iters [r2 [route [family]]]`.
 //! `r2`: levels of a second, iid random effect (0: none); `route`: 1 full grid, 2 Metropolis (default
-//! auto); `family`: 0 Gaussian (default), 1 probit, 2 negative binomial, 3 Poisson-lognormal (every trait).
+//! auto); `family`: 0 Gaussian (default), 1 probit, 2 negative binomial, 3 Poisson-lognormal, 4 negative
+//! binomial with Polya-Gamma augmentation (every trait).
 use std::time::Instant;
 
 use rand_distr::{Distribution, Poisson};
@@ -20,7 +21,8 @@ fn main() {
     };
     let family = match a.get(7).copied().unwrap_or(0) {
         1 => Family::Probit,
-        2 => Family::NegBin,
+        2 => Family::NegBin { polya_gamma: false },
+        4 => Family::NegBin { polya_gamma: true },
         3 => Family::Poisson,
         _ => Family::Gaussian,
     };
@@ -51,7 +53,7 @@ fn main() {
     let mut rng = slamglmm::rng::task_rng(5, slamglmm::rng::Block::Hyper, 0, 0);
     match family {
         Family::Probit => y.data.iter_mut().for_each(|v| *v = (*v > 0.0) as u8 as f64),
-        Family::NegBin | Family::Poisson => y.data.iter_mut().for_each(|v| {
+        Family::NegBin { .. } | Family::Poisson => y.data.iter_mut().for_each(|v| {
             let mu = (2.0 + 0.7 * *v).exp();
             *v = Poisson::new(mu).map(|d| d.sample(&mut rng)).unwrap_or(0.0);
         }),

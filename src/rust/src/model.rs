@@ -17,8 +17,9 @@ pub enum Family {
     Probit,
     /// `y = c` when `g_{c-1} < h + o <= g_c`, classes `1..=classes`, `g_1 = 0`; variance fixed at 1.
     Ordinal { classes: usize },
-    /// `y ~ NB(mean exp(h + o), size r)` with a per-trait size r.
-    NegBin,
+    /// `y ~ NB(mean exp(h + o), size r)` with a per-trait size r; `polya_gamma` chooses the latent kernel
+    /// (Polya-Gamma augmentation where exact, instead of the Metropolis step).
+    NegBin { polya_gamma: bool },
     /// `y ~ Poisson(exp(h + o))`: with the residual in h, a Poisson-lognormal model.
     Poisson,
 }
@@ -35,7 +36,7 @@ impl Family {
             Family::Gaussian => "gaussian",
             Family::Probit => "probit",
             Family::Ordinal { .. } => "ordinal",
-            Family::NegBin => "negbin",
+            Family::NegBin { .. } => "negbin",
             Family::Poisson => "poisson",
         }
     }
@@ -310,7 +311,7 @@ impl ModelData {
                     return bad("must be coded 1..classes");
                 }
             }
-            Family::NegBin | Family::Poisson => {
+            Family::NegBin { .. } | Family::Poisson => {
                 if obs.clone().any(|&v| v.fract() != 0.0 || v < 0.0 || v > 1e12) {
                     return bad("must hold non-negative whole numbers");
                 }

@@ -92,15 +92,15 @@ fn simulate_model(families: &[Family], priors: &Priors, k: usize, kin: &Dense, s
                 family.push(g2);
                 y.col_mut(j).iter_mut().for_each(|v| *v = if *v <= 0.0 { 1.0 } else if *v <= g2 { 2.0 } else { 3.0 });
             }
-            Family::Poisson | Family::NegBin => {
+            Family::Poisson | Family::NegBin { .. } => {
                 let r = gamma_rate(&mut rng, priors.negbin_shape, priors.negbin_rate);
-                if *f == Family::NegBin {
+                if matches!(f, Family::NegBin { .. }) {
                     family.push(r);
                 }
                 for i in 0..n {
                     offset.set(i, j, COUNT_OFFSET);
                     let mu = (y.get(i, j) + COUNT_OFFSET).exp();
-                    let lam = if *f == Family::NegBin {
+                    let lam = if matches!(f, Family::NegBin { .. }) {
                         GammaDist::new(r, mu / r).map(|g| g.sample(&mut rng)).unwrap_or(mu)
                     } else {
                         mu
@@ -209,7 +209,9 @@ fn sbc_poisson_lognormal() {
 
 #[test]
 fn sbc_negative_binomial() {
-    assert_uniform(&sbc(&[Family::NegBin, Family::NegBin], 200, 400, 10, 100, 3), "negbin");
+    let nb = |pg| Family::NegBin { polya_gamma: pg };
+    // The default Metropolis kernel and Polya-Gamma augmentation side by side.
+    assert_uniform(&sbc(&[nb(false), nb(true)], 200, 400, 10, 100, 3), "negbin");
 }
 
 /// The fit's prior on the free cut-point is flat while the truth is drawn from a uniform on
@@ -224,14 +226,14 @@ fn sbc_ordinal() {
 
 #[test]
 fn sbc_mixed_families() {
-    let fams = [Family::Gaussian, Family::Probit, Family::NegBin, Family::Poisson];
+    let fams = [Family::Gaussian, Family::Probit, Family::NegBin { polya_gamma: false }, Family::Poisson];
     assert_uniform(&sbc(&fams, 200, 400, 10, 100, 5), "mixed");
 }
 
 #[test]
 fn draws_with_families_do_not_depend_on_threads() {
     let kin = half_sib_kinship(20, 5);
-    let fams = [Family::Gaussian, Family::Probit, Family::Ordinal { classes: 3 }, Family::NegBin, Family::Poisson];
+    let fams = [Family::Gaussian, Family::Probit, Family::Ordinal { classes: 3 }, Family::NegBin { polya_gamma: true }, Family::Poisson];
     let priors = Priors { negbin_shape: 4.0, negbin_rate: 0.4, ..Priors::default() };
     let mut sim = simulate_model(&fams, &priors, 2, &kin, 11);
     for i in 0..10 {

@@ -146,7 +146,7 @@ fn count_errors(seed: u64) -> ([f64; 3], [f64; 3]) {
     let st = Settings { k: 3, nitt: 2500, burnin: 1000, thin: 3, seed: seed + 1, threads: 2, ..Settings::default() };
     let mut counts = model_data(&sim, &kin);
     counts.y = y.clone();
-    counts.families = vec![Family::NegBin; p];
+    counts.families = vec![Family::NegBin { polya_gamma: false }; p];
     counts.offset = Some(offset);
     let nb = fit(&counts, &Priors::default(), &st);
     // log-CPM, standardised per trait as the R front end would (G is put back on the log scale below).

@@ -196,15 +196,17 @@ fn negbin_latent_step_matches_its_exact_conditional() {
         let mut rng = task_rng(4, Block::Link, case, 0);
         let (yv, ev, ov) = ([y], [eta], [o]);
         let d = data(&yv, &ev, v, None, Some(&ov), &[]);
-        let mut h = [exact.0];
-        let reps = 100_000;
-        let mut x = Vec::with_capacity(reps);
-        for _ in 0..reps {
-            negbin::draw_latent(&d, r, &mut h, &mut rng);
-            assert!(h[0].is_finite());
-            x.push(h[0]);
+        for kernel in [negbin::Kernel::Metropolis, negbin::Kernel::PolyaGamma] {
+            let mut h = [exact.0];
+            let reps = 100_000;
+            let mut x = Vec::with_capacity(reps);
+            for _ in 0..reps {
+                negbin::draw_latent(&d, kernel, r, &mut h, &mut rng);
+                assert!(h[0].is_finite());
+                x.push(h[0]);
+            }
+            check_chain(&x, exact.0, exact.1, 0.03, &format!("negbin case {case}, {kernel:?}"));
         }
-        check_chain(&x, exact.0, exact.1, 0.03, &format!("negbin case {case}"));
     }
 }
 

@@ -134,7 +134,8 @@ impl Input {
                 "gaussian" => Ok(Family::Gaussian),
                 "probit" => Ok(Family::Probit),
                 "ordinal" => Ok(Family::Ordinal { classes: c as usize }),
-                "negbin" => Ok(Family::NegBin),
+                "negbin" => Ok(Family::NegBin { polya_gamma: false }),
+                "negbin_pg" => Ok(Family::NegBin { polya_gamma: true }),
                 "poisson" => Ok(Family::Poisson),
                 other => fail(format!("internal: unknown family '{other}'")),
             })

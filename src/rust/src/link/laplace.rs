@@ -23,10 +23,11 @@ pub trait LogLik {
     fn slope_curvature(&self, h: f64) -> (f64, f64);
 }
 
-/// Mode of `pi` and its curvature `-l''(mode) + 1/v`, by Newton steps of at most 5 from `start`.
-pub fn mode(lik: &impl LogLik, eta: f64, v: f64, start: f64) -> (f64, f64) {
+/// Mode of `pi` and its curvature `-l''(mode) + 1/v`, by at most `steps` Newton steps of at most 5 from
+/// `start` (stopping early once converged).
+pub fn mode(lik: &impl LogLik, eta: f64, v: f64, start: f64, steps: usize) -> (f64, f64) {
     let mut x = start;
-    for _ in 0..200 {
+    for _ in 0..steps {
         let (g, c) = lik.slope_curvature(x);
         let dx = ((g - (x - eta) / v) / (c + 1.0 / v)).clamp(-5.0, 5.0);
         x += dx;
@@ -44,10 +45,16 @@ fn log_q(x: f64, loc: f64, scale: f64) -> f64 {
     -0.5 * (DF + 1.0) * (z * z / DF).ln_1p()
 }
 
-/// One independence step from `h`; `start` is the data-only start of the mode search. Returns the new
-/// value and whether the proposal was accepted.
+/// One independence step from `h`; `start` is the data-only start of the mode search, run to
+/// convergence. Returns the new value and whether the proposal was accepted.
 pub fn step(lik: &impl LogLik, eta: f64, v: f64, h: f64, start: f64, rng: &mut ChaCha8Rng) -> (f64, bool) {
-    let (loc, curv) = mode(lik, eta, v, start);
+    step_from(lik, eta, v, h, start, 200, rng)
+}
+
+/// As [`step`], with at most `newton` Newton steps: the proposal's centre is then a point near the mode
+/// that depends on the data only, which keeps the step exact.
+pub fn step_from(lik: &impl LogLik, eta: f64, v: f64, h: f64, start: f64, newton: usize, rng: &mut ChaCha8Rng) -> (f64, bool) {
+    let (loc, curv) = mode(lik, eta, v, start, newton);
     let scale = 1.0 / curv.sqrt();
     let t = normal(rng) / (gamma_rate(rng, 0.5 * DF, 0.5) / DF).sqrt();
     let x1 = loc + scale * t;

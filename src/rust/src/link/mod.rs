@@ -136,14 +136,14 @@ impl LinkState {
                 }),
                 Family::Probit => probit::start(col, o),
                 Family::Ordinal { classes } => ordinal::start(col, o, classes),
-                Family::NegBin | Family::Poisson => negbin::start_counts(col, o),
+                Family::NegBin { .. } | Family::Poisson => negbin::start_counts(col, o),
             }
         }
         for &j in &obs.latent {
             params.push(match obs.family(j) {
                 Family::Gaussian | Family::Probit => TraitParams::None,
                 Family::Ordinal { classes } => TraitParams::Ordinal(ordinal::Cutpoints::start(classes)),
-                Family::NegBin => {
+                Family::NegBin { .. } => {
                     let (shape, rate) = obs.negbin_prior;
                     TraitParams::NegBin(negbin::Size::start(obs.y.col(j), shape, rate))
                 }
@@ -216,7 +216,10 @@ pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkStat
                 (Family::Gaussian, _) => gaussian::draw(&d, h, &mut rng),
                 (Family::Probit, _) => probit::draw(&d, h, &mut rng),
                 (Family::Ordinal { .. }, TraitParams::Ordinal(cp)) => ordinal::draw(&d, cp, h, &mut rng, &mut prng),
-                (Family::NegBin, TraitParams::NegBin(sz)) => negbin::draw(&d, sz, h, &mut rng, &mut prng),
+                (Family::NegBin { polya_gamma }, TraitParams::NegBin(sz)) => {
+                    let kernel = if polya_gamma { negbin::Kernel::PolyaGamma } else { negbin::Kernel::Metropolis };
+                    negbin::draw(&d, kernel, sz, h, &mut rng, &mut prng)
+                }
                 (Family::Poisson, TraitParams::Poisson(st)) => poisson::draw(&d, st, h, &mut rng),
                 // Parameters are made for their family in `LinkState::start`; nothing else reaches here.
                 _ => {}

@@ -156,7 +156,7 @@ impl RunningMeans {
                     }
                     ord += 1;
                 }
-                (Family::NegBin | Family::Poisson, _) => {
+                (Family::NegBin { .. } | Family::Poisson, _) => {
                     dst.iter_mut().enumerate().for_each(|(i, d)| *d += (eta[i] + o(i) + 0.5 * v).exp());
                 }
                 _ => {}
