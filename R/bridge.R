@@ -356,7 +356,7 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
     H_mean[, gauss] <- H_mean[, gauss, drop = FALSE] + info$offset[, gauss, drop = FALSE]
   }
   dimnames(H_mean) <- fit_dimnames(dim(H_mean), list(NULL, traits))
-  fitted_resp <- if (is.null(raw$fitted)) NULL else get("fitted", c(n, p))
+  fitted_resp <- if (length(raw$fitted) == 0L) NULL else get("fitted", c(n, p))
   if (!is.null(fitted_resp)) dimnames(fitted_resp) <- fit_dimnames(dim(fitted_resp), list(NULL, traits))
   ord <- traits[family == "ordinal"]
   class_probs <- stats::setNames(lapply(seq_along(ord), function(i) {

@@ -64,7 +64,7 @@
 #'       `l >= 2`; 1 makes the factors' sizes decrease with their index (and
 #'       keeps their order stable), 0 switches the truncation off.}
 #'   }
-#' @param B Shrinkage prior of the fixed effects (design equation 2): for each
+#' @param B Shrinkage prior of the fixed effects (shared between the traits and the factors): for each
 #'   covariate except the intercept, its row of trait coefficients and its row
 #'   of factor coefficients share one variance,
 #'   `[b_j., bF_j.] ~ N(0, sigma2_bj I)`, with

@@ -7,6 +7,8 @@
 # Sizes (n, p, k): small (500, 200, 15), medium (1000, 1000, 20), large (2000, 5000, 50);
 # two_terms / two_terms_full: medium plus a second, iid random effect (block, 50 levels), on the
 # automatic route (Metropolis moves, since the 2-term grid has 210 points) and on the full-grid route.
+# probit / negbin: medium with every trait observed through the link layer: 1(Y > 0), and negative
+# binomial counts with mean exp(2 + 0.7 Y) and size 5 (library-size offsets vary 3-fold).
 # The number of factors is fixed (adapt = FALSE) so that every run times the same model.
 # Data: one random effect (id) with a genomic (VanRaden) kinship from 2n simulated markers,
 # complete data, k true factors with sparse loadings. Model: Y ~ 1 + (1 | id), 20-point h2 grid.
@@ -17,8 +19,11 @@ sizes <- list(small  = c(n = 500,  p = 200,  k = 15),
               medium = c(n = 1000, p = 1000, k = 20),
               large  = c(n = 2000, p = 5000, k = 50),
               two_terms = c(n = 1000, p = 1000, k = 20),
-              two_terms_full = c(n = 1000, p = 1000, k = 20))
-default_nitt <- c(small = 2000, medium = 500, large = 100, two_terms = 300, two_terms_full = 20)
+              two_terms_full = c(n = 1000, p = 1000, k = 20),
+              probit = c(n = 1000, p = 1000, k = 20),
+              negbin = c(n = 1000, p = 1000, k = 20))
+default_nitt <- c(small = 2000, medium = 500, large = 100, two_terms = 300, two_terms_full = 20,
+                  probit = 100, negbin = 50)
 
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]
@@ -57,6 +62,11 @@ simulate <- function(n, p, k, seed = 20260101) {
   Y <- tcrossprod(F, Lambda) + E
   colnames(Y) <- sprintf("t%04d", seq_len(p))
   d <- data.frame(id = factor(ids, levels = ids))
+  if (size == "probit") Y[] <- as.numeric(Y > 0)
+  if (size == "negbin") {
+    d$lib <- exp(stats::runif(n, -0.55, 0.55))
+    Y[] <- stats::rnbinom(n * p, mu = exp(2 + 0.7 * Y) * d$lib, size = 5)
+  }
   if (two_terms) {
     d$block <- factor(sprintf("b%02d", (seq_len(n) - 1L) %% 50L + 1L))
     Y <- Y + matrix(stats::rnorm(50 * p, sd = sqrt(0.2)), 50, p)[as.integer(d$block), ]
@@ -89,7 +99,8 @@ run <- function(nitt, burnin, thin) {
   t0 <- proc.time()[["elapsed"]]
   form <- if (two_terms) Y ~ 1 + (1 | id) + (1 | block) else Y ~ 1 + (1 | id)
   route <- if (size == "two_terms_full") "full" else "auto"
-  fit <- SLAMglmm(form, data = d, relmat = list(id = K), n_factors = k,
+  family <- switch(size, probit = "probit", negbin = slam_negbin(offset = log(d$lib)), NULL)
+  fit <- SLAMglmm(form, data = d, relmat = list(id = K), n_factors = k, family = family,
                   prior = slam_prior(h2 = list(divisions = 20)),
                   nitt = nitt, burnin = burnin, thin = thin, threads = threads,
                   verbose = FALSE, adapt = FALSE, grid_route = route)

@@ -7,7 +7,8 @@
 # comparison, and fills the performance table of README.md.
 #
 # --two-terms adds (1000, 1000, 20) with a genomic and an iid term (automatic and full-grid routes).
-# Usage: bash bench/run.sh [--large] [--two-terms] [--no-install] [--no-readme] [--sizes "small medium"]
+# --families adds (1000, 1000, 20) with every trait probit, and with every trait negative binomial.
+# Usage: bash bench/run.sh [--large] [--two-terms] [--families] [--no-install] [--no-readme] [--sizes "small medium"]
 #                          [--threads "1 2"] [--nitt N]
 #   --no-install  use the installed SLAMglmm instead of installing this checkout first
 set -euo pipefail
@@ -19,12 +20,13 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --large) SIZES="small medium large" ;;
     --two-terms) SIZES="$SIZES two_terms two_terms_full" ;;
+    --families) SIZES="$SIZES probit negbin" ;;
     --sizes) SIZES="$2"; shift ;;
     --threads) THREADS="$2"; shift ;;
     --nitt) NITT="$2"; shift ;;
     --no-install) INSTALL=0 ;;
     --no-readme) README="" ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift

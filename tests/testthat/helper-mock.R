@@ -60,7 +60,7 @@ mock_sampler <- function(input, n_saved = NULL, interrupted = FALSE) {
     U_mean = U,
     F_mean = matrix(stats::rnorm(n * k), n, k),
     H_mean = H,
-    fitted = matrix(NaN, n, p),
+    fitted = if (all(input$family == "gaussian")) matrix(0, 0L, 0L) else matrix(NaN, n, p),
     class_probs = list(),
     acceptance = rep(NaN, p),
     iterations = if (interrupted) as.integer(input$burnin + nT * input$thin) else

@@ -63,7 +63,7 @@ pub struct ModelData {
     pub penalized: Vec<bool>,
     /// n x bF factor fixed-effect design (no intercept).
     pub xf: Dense,
-    /// Per column of `xf`: the column of `x` whose shared variance sigma2_b it uses (design eq. 2), or
+    /// Per column of `xf`: the column of `x` whose shared variance sigma2_b it uses (README, section 1), or
     /// None for a variance of its own.
     pub xf_map: Vec<Option<usize>>,
     /// The random-effect terms, in the user's order (results are reported in this order).

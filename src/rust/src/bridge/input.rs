@@ -150,7 +150,7 @@ impl Input {
             Some(v) => v.iter().map(|b| b.is_true()).collect(),
             None => return fail("internal: 'penalized' must be logical"),
         };
-        // Factor covariates share the variance of the trait covariate with the same name (design eq. 2).
+        // Factor covariates share the variance of the trait covariate with the same name.
         let xnames = self.colnames("X")?;
         let xf_map = self
             .colnames("XF")?

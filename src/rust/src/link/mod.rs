@@ -42,7 +42,7 @@ use crate::sampler::Fixed;
 /// The observation model of every trait: fixed data.
 pub struct Observations {
     families: Vec<Family>,
-    /// n x p observations (codes for non-Gaussian traits); NaN = missing.
+    /// n x L observations of the latent traits (codes for non-Gaussian traits); NaN = missing.
     pub y: Dense,
     pub weights: Option<Dense>,
     pub offset: Option<Dense>,
@@ -72,7 +72,7 @@ impl Observations {
         let x = if latent.is_empty() { Dense::zeros(0, 0) } else { data.x.clone() };
         Ok(Observations {
             families,
-            y: data.y.clone(),
+            y: data.y.select_cols(&latent),
             weights: data.weights.clone(),
             offset: data.offset.clone(),
             latent,
@@ -88,6 +88,11 @@ impl Observations {
 
     pub fn any_latent(&self) -> bool {
         !self.latent.is_empty()
+    }
+
+    /// Whether some trait is not Gaussian (then response-scale fitted values are kept).
+    pub fn any_non_gaussian(&self) -> bool {
+        self.families.iter().any(|&f| f != Family::Gaussian)
     }
 
     /// Offset of trait j (zeros when none).
@@ -120,10 +125,11 @@ pub struct LinkState {
 }
 
 impl LinkState {
-    /// Starting values: the latent state of every trait and the full starting H (n x p) of the chain.
-    pub fn start(obs: &Observations) -> (Self, Dense) {
-        let (n, p) = (obs.y.nrow, obs.y.ncol);
-        let mut h0 = obs.y.clone();
+    /// Starting values: the latent state of every trait and the full starting H (n x p) of the chain, from
+    /// the observations `y` (n x p).
+    pub fn start(obs: &Observations, y: &Dense) -> (Self, Dense) {
+        let (n, p) = (y.nrow, y.ncol);
+        let mut h0 = y.clone();
         let mut params = Vec::with_capacity(obs.latent.len());
         for j in 0..p {
             let o = obs.offset_col(j);
@@ -139,20 +145,21 @@ impl LinkState {
                 Family::NegBin { .. } | Family::Poisson => negbin::start_counts(col, o),
             }
         }
-        for &j in &obs.latent {
+        for (c, &j) in obs.latent.iter().enumerate() {
             params.push(match obs.family(j) {
                 Family::Gaussian | Family::Probit => TraitParams::None,
                 Family::Ordinal { classes } => TraitParams::Ordinal(ordinal::Cutpoints::start(classes)),
                 Family::NegBin { .. } => {
                     let (shape, rate) = obs.negbin_prior;
-                    TraitParams::NegBin(negbin::Size::start(obs.y.col(j), shape, rate))
+                    TraitParams::NegBin(negbin::Size::start(obs.y.col(c), shape, rate))
                 }
                 Family::Poisson => TraitParams::Poisson(poisson::Stats::default()),
             });
         }
         let h = h0.select_cols(&obs.latent);
         let l = obs.latent.len();
-        (LinkState { h, params, eta: Dense::zeros(n, l), v: vec![0.0; l] }, h0)
+        let (en, el) = if obs.any_non_gaussian() { (n, l) } else { (0, 0) };
+        (LinkState { h, params, eta: Dense::zeros(en, el), v: vec![0.0; el] }, h0)
     }
 }
 
@@ -201,7 +208,7 @@ pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkStat
         .for_each(|(c, (h, par))| {
             let j = cols[c];
             let d = TraitData {
-                y: obs.y.col(j),
+                y: obs.y.col(c),
                 eta: eta.col(c),
                 v: v[c],
                 weights: obs.weights.as_ref().map(|w| w.col(j)),
@@ -229,8 +236,11 @@ pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkStat
     for (c, &j) in cols.iter().enumerate() {
         yt.col_mut(j).copy_from_slice(hrot.col(c));
     }
-    link.eta = eta;
-    link.v = v;
+    // Kept only for the response-scale fitted values of non-Gaussian traits.
+    if obs.any_non_gaussian() {
+        link.eta = eta;
+        link.v = v;
+    }
 }
 
 /// The fixed effects (b x m) and loadings (m x k) of the traits `cols`.

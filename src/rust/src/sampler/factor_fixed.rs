@@ -2,7 +2,7 @@
 //!
 //! Factor h in the rotated space: `ft_h = xft bF_h + e`, `e ~ N(0, diag(d_i(h2F_h)))` (total variance 1),
 //! `bF_h ~ N(0, diag(sigma2))`, where each column's variance is the one it shares with the same covariate's
-//! trait coefficients (design eq. 2). The conditional is `N(P^-1 c, P^-1)` with
+//! trait coefficients (README, section 1). The conditional is `N(P^-1 c, P^-1)` with
 //! `P = xft' W xft + diag(1/sigma2)`, `c = xft' W ft_h`.
 
 use super::fixed::Fixed;

@@ -7,7 +7,7 @@
 //! `delta_1 ~ Ga(a1 + p k / 2, 1 + 1/2 sum_h tau_h^(1) m_h)`,
 //! `delta_l ~ Ga(a2 + p (k - l + 1) / 2, 1 + 1/2 sum_{h >= l} tau_h^(l) m_h)` truncated to `>= delta_min`.
 //!
-//! Shared fixed-effect variances (design eq. 2): for a penalised column l of X,
+//! Shared fixed-effect variances (README, section 1): for a penalised column l of X,
 //! `sigma2_b_l ~ iG(shape + (p + k_l)/2, scale + 1/2 sum_j b_lj^2 / psi_j + 1/2 sum_h bF_lh^2)`, where k_l
 //! counts the factor coefficients of the columns of X_F mapped to l.
 

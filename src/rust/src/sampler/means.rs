@@ -31,7 +31,7 @@ pub struct Means {
     pub f_mean: Dense,
     /// n x p latent H: the data where observed without error, the posterior mean elsewhere.
     pub h_mean: Dense,
-    /// n x p response-scale fitted values (NaN for Gaussian traits).
+    /// n x p response-scale fitted values (NaN for Gaussian traits; 0 x 0 when every trait is Gaussian).
     pub fitted: Dense,
     /// For each ordinal trait (in trait order): n x C class probabilities.
     pub class_probs: Vec<Dense>,
@@ -67,7 +67,7 @@ impl RunningMeans {
             ft_sum: Dense::zeros(n, k),
             h_sum: Dense::zeros(n, l),
             u_other_sum: Dense::zeros(fx.others.as_ref().map_or(0, |x| x.r_e), p),
-            fitted_sum: Dense::zeros(n, l),
+            fitted_sum: if fx.obs.any_non_gaussian() { Dense::zeros(n, l) } else { Dense::zeros(0, 0) },
             class_sum,
         }
     }
@@ -126,7 +126,7 @@ impl RunningMeans {
 
     fn add_fitted(&mut self, fx: &Fixed, st: &ChainState) {
         let link = &st.link;
-        if link.eta.ncol == 0 {
+        if link.eta.ncol == 0 || self.fitted_sum.ncol == 0 {
             return;
         }
         let mut ord = 0;
@@ -172,7 +172,12 @@ impl RunningMeans {
         ft_mean.data.iter_mut().for_each(|v| *v /= t);
         let f_mean = fx.rot.unrotate(&ft_mean);
         let mut h_mean = data.y.clone();
-        let mut fitted = Dense { nrow: fx.n, ncol: p, data: vec![f64::NAN; fx.n * p] };
+        let any_non_gaussian = (0..p).any(|j| fx.obs.family(j) != Family::Gaussian);
+        let mut fitted = if any_non_gaussian {
+            Dense { nrow: fx.n, ncol: p, data: vec![f64::NAN; fx.n * p] }
+        } else {
+            Dense::zeros(0, 0)
+        };
         for (c, &j) in fx.obs.latent.iter().enumerate() {
             // Observed entries of Gaussian traits without weights are the data themselves.
             let all_rows = fx.obs.family(j) != Family::Gaussian || fx.obs.weights.is_some();
@@ -185,7 +190,7 @@ impl RunningMeans {
                     h_mean.set(i, j, self.h_sum.get(i, c) / t);
                 }
             }
-            if fx.obs.family(j) != Family::Gaussian {
+            if fx.obs.family(j) != Family::Gaussian && fitted.ncol > 0 {
                 for i in 0..fx.n {
                     fitted.set(i, j, self.fitted_sum.get(i, c) / t);
                 }

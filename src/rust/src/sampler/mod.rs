@@ -57,7 +57,7 @@ impl Chain {
     /// Builds the fixed data and the starting state.
     pub fn new(data: &ModelData, priors: &Priors, settings: &Settings) -> Result<Self> {
         let fixed = Fixed::new(data, priors, settings)?;
-        let state = ChainState::start(&fixed)?;
+        let state = ChainState::start(&fixed, data)?;
         Ok(Chain { fixed, state })
     }
 

@@ -4,6 +4,7 @@
 use crate::error::Result;
 use crate::link::LinkState;
 use crate::linalg::Dense;
+use crate::model::ModelData;
 use crate::rng::{normal, task_rng, Block};
 
 use super::fixed::Fixed;
@@ -94,7 +95,7 @@ impl ChainState {
     /// variance to psi (1 for traits whose latent scale has no scale of its own), small random loadings,
     /// scores from the prior, the observation models' own starting points; the first trait block then
     /// draws B and Lambda from their conditionals.
-    pub fn start(fx: &Fixed) -> Result<Self> {
+    pub fn start(fx: &Fixed, data: &ModelData) -> Result<Self> {
         let (n, p, k, b, bf) = (fx.n, fx.p, fx.settings.k, fx.b, fx.bf);
         let ng = fx.n_grid();
         let start = |w: &[f64]| {
@@ -116,7 +117,7 @@ impl ChainState {
         let pr = &fx.priors;
         let s2b0 = if pr.b_shape > 1.0 { pr.b_scale / (pr.b_shape - 1.0) } else { pr.b_scale };
         let psi = (0..p).map(|j| if fx.obs.family(j).fixed_variance() { 1.0 } else { 0.5 }).collect();
-        let (link, h0) = LinkState::start(&fx.obs);
+        let (link, h0) = LinkState::start(&fx.obs, &data.y);
         let yt = fx.rot.rotate(&h0);
         Ok(ChainState {
             yt,
