@@ -33,43 +33,34 @@ if ("rice" %in% parts) {
   dimnames(K) <- list(rownames(rice_markers), rownames(rice_markers))
   stopifnot(requireNamespace("brms", quietly = TRUE))
 
-  cat("\n== awns (probit) ==\n")
-  d1 <- rice[!is.na(rice$awn), ]
-  set.seed(1)
-  s1 <- SLAMglmm(awn ~ 1 + (1 | accession), data = d1, relmat = list(accession = K),
-                 family = "probit", n_factors = 0, nitt = 30000, burnin = 5000, thin = 10,
-                 verbose = FALSE)
-  b1 <- brms::brm(awn ~ 1 + (1 | gr(accession, cov = K)), data = d1, data2 = list(K = K),
-                  family = brms::bernoulli("probit"), chains = 2, iter = 3000, warmup = 1000,
-                  seed = 1, refresh = 0)
-  pb <- brms::as_draws_df(b1)
-  sd_b <- pb[["sd_accession__Intercept"]]
-  h_s <- s1$draws$h2[1, ]
-  print(rbind(SLAMglmm_h2 = summ(h_s), brms_h2 = summ(sd_b^2 / (1 + sd_b^2))))
-  int_s <- s1$draws$B[1, 1, ] / sqrt(1 - h_s)
-  print(rbind(SLAMglmm_intercept = summ(int_s), brms_intercept = summ(pb[["b_Intercept"]])))
-
-  cat("\n== culm habit (ordinal, 4 classes) ==\n")
-  d2 <- rice[!is.na(rice$culm), ]
-  set.seed(2)
-  s2 <- SLAMglmm(culm ~ 1 + (1 | accession), data = d2, relmat = list(accession = K),
-                 family = "ordinal", n_factors = 0, nitt = 40000, burnin = 10000, thin = 10,
-                 verbose = FALSE)
-  b2 <- brms::brm(culm ~ 1 + (1 | gr(accession, cov = K)), data = d2, data2 = list(K = K),
-                  family = brms::cumulative("probit"), chains = 2, iter = 3000, warmup = 1000,
-                  seed = 2, refresh = 0)
-  pb2 <- brms::as_draws_df(b2)
-  sd_b2 <- pb2[["sd_accession__Intercept"]]
-  h_s2 <- s2$draws$h2[1, ]
-  print(rbind(SLAMglmm_h2 = summ(h_s2), brms_h2 = summ(sd_b2^2 / (1 + sd_b2^2))))
-  # cut-point spacings in units of the residual sd: SLAMglmm g_c / sqrt(1 - h2); brms t_c - t_1
-  cp <- fit_cut <- s2$draws$family
-  for (r in seq_len(nrow(cp))) {
-    sp_s <- cp[r, ] / sqrt(1 - h_s2)
-    sp_b <- pb2[[paste0("b_Intercept[", r + 1, "]")]] - pb2[["b_Intercept[1]"]]
-    print(rbind(SLAMglmm = summ(sp_s), brms = summ(sp_b)))
+  # One trait, one random effect of the accession with K: SLAMglmm and brms on the same data.
+  both <- function(trait, fam_slam, fam_brms, nitt, burnin, seed) {
+    d <- rice[!is.na(rice[[trait]]), ]
+    set.seed(seed)
+    s <- SLAMglmm(stats::reformulate("1 + (1 | accession)", trait), data = d,
+                  relmat = list(accession = K), family = fam_slam, n_factors = 0, nitt = nitt,
+                  burnin = burnin, thin = 10, verbose = FALSE)
+    b <- brms::brm(stats::reformulate("1 + (1 | gr(accession, cov = K))", trait), data = d,
+                   data2 = list(K = K), family = fam_brms, chains = 2, iter = 3000, warmup = 1000,
+                   seed = seed, refresh = 0)
+    pb <- brms::as_draws_df(b)
+    sd_b <- pb[["sd_accession__Intercept"]]
+    h <- s$draws$h2[1, ]
+    cat("\n== ", trait, " ==\n", sep = "")
+    print(rbind(SLAMglmm_h2 = summ(h), brms_h2 = summ(sd_b^2 / (1 + sd_b^2))))
+    list(slam = s, brms = pb, h2 = h)
   }
-  print(family_params(s2))
+  r1 <- both("awn", "probit", brms::bernoulli("probit"), 30000, 5000, 1)
+  print(rbind(SLAMglmm_intercept = summ(r1$slam$draws$B[1, 1, ] / sqrt(1 - r1$h2)),
+              brms_intercept = summ(r1$brms[["b_Intercept"]])))
+  r2 <- both("culm", "ordinal", brms::cumulative("probit"), 40000, 10000, 2)
+  # cut-point spacings in units of the residual sd: SLAMglmm g_c / sqrt(1 - h2); brms t_c - t_1
+  cp <- r2$slam$draws$family
+  for (r in seq_len(nrow(cp))) {
+    sp_b <- r2$brms[[paste0("b_Intercept[", r + 1, "]")]] - r2$brms[["b_Intercept[1]"]]
+    print(rbind(SLAMglmm = summ(cp[r, ] / sqrt(1 - r2$h2)), brms = summ(sp_b)))
+  }
+  print(family_params(r2$slam))
 }
 
 if ("counts" %in% parts) {

@@ -10,16 +10,6 @@ use slamglmm::Chain;
 use slamglmm::simulate::{half_sib_kinship, simulate, Truth};
 use slamglmm::{Priors, Settings};
 
-/// Chi-square statistic of ranks (0..=t) in `bins` equal bins.
-fn chi_square(ranks: &[usize], t: usize, bins: usize) -> f64 {
-    let mut counts = vec![0.0; bins];
-    for &r in ranks {
-        counts[(r * bins / (t + 1)).min(bins - 1)] += 1.0;
-    }
-    let e = ranks.len() as f64 / bins as f64;
-    counts.iter().map(|c| (c - e).powi(2) / e).sum()
-}
-
 /// One draw of every parameter from the prior (intercept from N(0, 1): its prior is flat, and the posterior
 /// of the other quantities does not depend on it).
 fn prior_truth(priors: &Priors, p: usize, k: usize, seed: u64) -> Truth {

@@ -15,16 +15,6 @@ use slamglmm::rng::{categorical_log, gamma_rate, gamma_rate_truncated, inv_gamma
 use slamglmm::simulate::{half_sib_kinship, simulate, Truth};
 use slamglmm::{ModelData, Priors, Settings};
 
-/// Chi-square statistic of ranks (0..=t) in `bins` equal bins.
-fn chi_square(ranks: &[usize], t: usize, bins: usize) -> f64 {
-    let mut counts = vec![0.0; bins];
-    for &r in ranks {
-        counts[(r * bins / (t + 1)).min(bins - 1)] += 1.0;
-    }
-    let e = ranks.len() as f64 / bins as f64;
-    counts.iter().map(|c| (c - e).powi(2) / e).sum()
-}
-
 /// Rank of `truth` among the draws `x[s * stride + j]`, s < t, ties broken at random.
 fn rank(x: &[f64], stride: usize, j: usize, t: usize, truth: f64, rng: &mut rand::rngs::ChaCha8Rng) -> usize {
     (0..t).filter(|&s| {

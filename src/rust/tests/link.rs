@@ -167,8 +167,8 @@ fn ordinal_cutpoints_target_their_exact_posterior() {
             a3.push(cp.g[3]);
         }
     }
-    let rate = cp.accepted as f64 / cp.proposed as f64;
-    assert!(rate > 0.15 && rate < 0.7, "acceptance {rate} (step {})", cp.step);
+    let rate = cp.mh.accepted as f64 / cp.mh.proposed as f64;
+    assert!(rate > 0.15 && rate < 0.7, "acceptance {rate} (step {})", cp.mh.step);
     let (m2, se2) = mean_se(&a2);
     let (m3, se3) = mean_se(&a3);
     assert!((m2 - e2).abs() < 5.0 * se2 + 2.0 * step, "g2 {m2} vs {e2} (se {se2})");
@@ -226,7 +226,7 @@ fn negbin_size_step_targets_its_posterior() {
     let eta = vec![0.0; n];
     let d = TraitData { y: &y, eta: &eta, v: 1.0, weights: None, offset: None, missing: &[], it: 5000, burnin: false };
     let mut sz = negbin::Size::start(&y, shape, rate);
-    sz.step = 0.5;
+    sz.mh.step = 0.5;
     let mut rng = task_rng(5, Block::LinkParams, 0, 0);
     let reps = 100_000;
     let mut x = Vec::with_capacity(reps);

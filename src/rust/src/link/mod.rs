@@ -101,6 +101,34 @@ impl Observations {
     }
 }
 
+/// The proposal scale of a Metropolis-Hastings step and its acceptance counts: during burn-in the scale is
+/// tuned by a Robbins-Monro recursion on its log, `log s += it^-0.6 (accepted - target)`, within `[lo, hi]`;
+/// afterwards it is fixed (so the saved chain is a plain Metropolis-within-Gibbs chain) and the moves are
+/// counted.
+#[derive(Clone, Debug)]
+pub struct MhTuning {
+    pub step: f64,
+    pub accepted: u64,
+    pub proposed: u64,
+}
+
+impl MhTuning {
+    pub fn new(step: f64) -> Self {
+        MhTuning { step, accepted: 0, proposed: 0 }
+    }
+
+    /// Records one move of iteration `it`.
+    pub fn record(&mut self, accept: bool, it: usize, burnin: bool, target: f64, lo: f64, hi: f64) {
+        if burnin {
+            let gain = (it.max(1) as f64).powf(-0.6);
+            self.step = (self.step.ln() + gain * ((accept as u8 as f64) - target)).exp().clamp(lo, hi);
+        } else {
+            self.proposed += 1;
+            self.accepted += accept as u64;
+        }
+    }
+}
+
 /// The family parameters of one latent trait, and its Metropolis statistics.
 #[derive(Clone, Debug)]
 pub enum TraitParams {

@@ -28,7 +28,7 @@ use rand::rngs::ChaCha8Rng;
 use super::laplace::{self, LogLik};
 use super::polya_gamma::{pg_draw, PG_EXACT_MAX};
 use super::special::ln_gamma;
-use super::TraitData;
+use super::{MhTuning, TraitData};
 use crate::rng::{normal, uniform};
 
 /// Acceptance rate the log-size step is tuned towards during burn-in.
@@ -88,10 +88,8 @@ fn log_add_exp(a: f64, b: f64) -> f64 {
 #[derive(Clone, Debug)]
 pub struct Size {
     pub r: f64,
-    /// Proposal standard deviation on the log scale.
-    pub step: f64,
-    pub accepted: u64,
-    pub proposed: u64,
+    /// Proposal standard deviation on the log scale, and the moves accepted after burn-in.
+    pub mh: MhTuning,
     /// Prior r ~ Gamma(shape, rate).
     pub shape: f64,
     pub rate: f64,
@@ -116,7 +114,7 @@ impl Size {
                 _ => counts.push((v, 1.0)),
             }
         }
-        Size { r: r.clamp(0.05, 1000.0), step: 0.3, accepted: 0, proposed: 0, shape, rate, counts }
+        Size { r: r.clamp(0.05, 1000.0), mh: MhTuning::new(0.3), shape, rate, counts }
     }
 }
 
@@ -147,20 +145,14 @@ fn log_target(d: &TraitData, h: &[f64], sz: &Size, r: f64) -> f64 {
 
 /// Random-walk Metropolis step on log r (h fixed).
 pub fn move_size(d: &TraitData, h: &[f64], sz: &mut Size, rng: &mut ChaCha8Rng) {
-    let r1 = (sz.r.ln() + sz.step * normal(rng)).exp();
+    let r1 = (sz.r.ln() + sz.mh.step * normal(rng)).exp();
     let accept = r1.is_finite()
         && r1 > 0.0
         && uniform(rng).ln() < log_target(d, h, sz, r1) - log_target(d, h, sz, sz.r);
     if accept {
         sz.r = r1;
     }
-    if d.burnin {
-        let gain = (d.it as f64).powf(-0.6);
-        sz.step = (sz.step.ln() + gain * ((accept as u8 as f64) - TARGET)).exp().clamp(1e-4, 5.0);
-    } else {
-        sz.proposed += 1;
-        sz.accepted += accept as u64;
-    }
+    sz.mh.record(accept, d.it, d.burnin, TARGET, 1e-4, 5.0);
 }
 
 /// Draws the latent column `h` of a negative binomial trait, then its size.

@@ -18,7 +18,7 @@ use rand::rngs::ChaCha8Rng;
 
 use super::special::{log_diff_norm_cdf, norm_cdf};
 use super::truncnorm::truncated_normal;
-use super::TraitData;
+use super::{MhTuning, TraitData};
 use crate::rng::{normal, uniform};
 
 /// Acceptance rate the proposal step is tuned towards during burn-in.
@@ -29,11 +29,8 @@ const TARGET: f64 = 0.35;
 pub struct Cutpoints {
     /// `g_0..g_C` (C + 1 values, `g_0 = -inf`, `g_1 = 0`, `g_C = inf`).
     pub g: Vec<f64>,
-    /// Proposal standard deviation s.
-    pub step: f64,
-    /// Moves accepted and proposed after burn-in.
-    pub accepted: u64,
-    pub proposed: u64,
+    /// Proposal standard deviation s, and the moves accepted and proposed after burn-in.
+    pub mh: MhTuning,
 }
 
 impl Cutpoints {
@@ -42,7 +39,7 @@ impl Cutpoints {
         let mut g = vec![f64::NEG_INFINITY];
         g.extend((0..classes.saturating_sub(1)).map(|c| c as f64));
         g.push(f64::INFINITY);
-        Cutpoints { g, step: 0.1, accepted: 0, proposed: 0 }
+        Cutpoints { g, mh: MhTuning::new(0.1) }
     }
 
     /// Number of classes C.
@@ -105,7 +102,7 @@ fn move_cutpoints(d: &TraitData, cp: &mut Cutpoints, rng: &mut ChaCha8Rng) {
     if classes < 3 {
         return;
     }
-    let s = cp.step;
+    let s = cp.mh.step;
     let g = &cp.g;
     let mut gp = g.clone();
     let mut log_q = 0.0;
@@ -120,14 +117,7 @@ fn move_cutpoints(d: &TraitData, cp: &mut Cutpoints, rng: &mut ChaCha8Rng) {
     if accept {
         cp.g = gp;
     }
-    if d.burnin {
-        // Robbins-Monro on log s towards the target rate, with a decaying gain.
-        let gain = (d.it as f64).powf(-0.6);
-        cp.step = (cp.step.ln() + gain * ((accept as u8 as f64) - TARGET)).exp().clamp(1e-6, 10.0);
-    } else {
-        cp.proposed += 1;
-        cp.accepted += accept as u64;
-    }
+    cp.mh.record(accept, d.it, d.burnin, TARGET, 1e-6, 10.0);
 }
 
 /// Moves the cut-points, then draws the latent column `h` of an ordinal trait.

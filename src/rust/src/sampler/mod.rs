@@ -139,8 +139,8 @@ impl Chain {
         let mut out = vec![f64::NAN; self.fixed.p];
         for (c, &j) in self.fixed.obs.latent.iter().enumerate() {
             let (a, n) = match &self.state.link.params[c] {
-                TraitParams::Ordinal(cp) => (cp.accepted, cp.proposed),
-                TraitParams::NegBin(sz) => (sz.accepted, sz.proposed),
+                TraitParams::Ordinal(cp) => (cp.mh.accepted, cp.mh.proposed),
+                TraitParams::NegBin(sz) => (sz.mh.accepted, sz.mh.proposed),
                 TraitParams::Poisson(st) => (st.accepted, st.proposed),
                 TraitParams::None => (0, 0),
             };

@@ -144,3 +144,13 @@ pub fn group_design(n: usize, levels: usize, group_of: impl Fn(usize) -> usize) 
     }
     z
 }
+
+/// Chi-square statistic of SBC ranks (0..=t) in `bins` equal bins.
+pub fn chi_square(ranks: &[usize], t: usize, bins: usize) -> f64 {
+    let mut counts = vec![0.0; bins];
+    for &r in ranks {
+        counts[(r * bins / (t + 1)).min(bins - 1)] += 1.0;
+    }
+    let e = ranks.len() as f64 / bins as f64;
+    counts.iter().map(|c| (c - e).powi(2) / e).sum()
+}
