@@ -113,7 +113,8 @@
 #'   `slam_negbin(offset = log(library_size))`.
 #' The sampler draws each latent trait by data augmentation (truncated normals
 #' for probit and ordinal traits, with Cowles' Metropolis-Hastings move of the
-#' cut-points; Polya-Gamma weights for negative binomial counts with a
+#' cut-points and a scale move of each such trait's liability scale
+#' (parameter expansion, Liu and Wu 1999); Polya-Gamma weights for negative binomial counts with a
 #' Metropolis step on the log size; an independence Metropolis-Hastings step
 #' per entry for Poisson counts); `fit$acceptance` has the acceptance rates of
 #' the Metropolis steps after burn-in.

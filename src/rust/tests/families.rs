@@ -206,12 +206,11 @@ fn sbc_negative_binomial() {
 
 /// The fit's prior on the free cut-point is flat while the truth is drawn from a uniform on
 /// [CUT_LO, CUT_HI]: calibration holds only as far as the likelihood is narrow next to that range, so this
-/// model has 100 individuals and data sets with a class seen fewer than 3 times are left out. The cut-points
-/// mix more slowly than the other quantities (the intercept moves with them), hence the longer thinning.
+/// model has 100 individuals and data sets with a class seen fewer than 3 times are left out.
 #[test]
 fn sbc_ordinal() {
     let fams = [Family::Ordinal { classes: 3 }, Family::Ordinal { classes: 3 }];
-    assert_uniform(&sbc_on(&fams, 150, 400, 25, 100, 4, &half_sib_kinship(20, 5)), "ordinal");
+    assert_uniform(&sbc_on(&fams, 200, 400, 10, 100, 4, &half_sib_kinship(20, 5)), "ordinal");
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod factor_fixed;
 pub mod fixed;
 pub mod h2;
 mod hyper;
+pub mod liability_scale;
 pub mod means;
 pub mod others;
 pub mod posterior;
@@ -73,6 +74,12 @@ impl Chain {
         traits::sample(&self.fixed, &st.yt, &st.factors.ft, &st.shrink, &mut st.traits, it);
     }
 
+    /// Block 2b: the scale move of liability-scale (probit and ordinal) traits.
+    pub fn step_liability_scale(&mut self, it: usize) {
+        let st = &mut self.state;
+        liability_scale::sample(&self.fixed, &st.factors.ft, &st.shrink, &mut st.traits, &mut st.link, &mut st.yt, it);
+    }
+
     pub fn step_trait_h2(&mut self, it: usize) {
         let st = &mut self.state;
         h2::sample_traits(&self.fixed, &st.yt, &st.factors.ft, &mut st.traits, it);
@@ -123,6 +130,7 @@ impl Chain {
     pub fn iterate(&mut self, it: usize) {
         self.step_link(it);
         self.step_traits(it);
+        self.step_liability_scale(it);
         self.step_trait_h2(it);
         if self.state.k() > 0 {
             self.step_factor_fixed(it);
