@@ -1,6 +1,8 @@
 # Single-trait SLAMglmm fits (n_factors = 0) against lme4 REML on public data sets nobody tuned the
 # package for: variance proportions of every random-effect term, side by side.
-#   Rscript validation/real-data.R [DATA_DIR]      (default ../shared/data; about 5 minutes on 2 cores)
+#   Rscript validation/real-data.R [DATA_DIR]      (about 5 minutes on 2 cores)
+# DATA_DIR (default ../shared/data, the project's public data folder) holds mice/, wheat/ and gryphon/
+# with the CSV files named below (mice_pheno.csv, wheat_Y_yield_4env.csv, gryphon_pheno.csv, ...).
 # Relationship matrices enter lme4 through its modular API: u = L v with K = L L', so the random-effect
 # design of that term becomes Z L. Not run by CI: the data are not part of the package.
 suppressPackageStartupMessages(library(SLAMglmm))
