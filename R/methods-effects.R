@@ -249,7 +249,10 @@ fitted.SLAMglmm <- function(object, type = c("link", "response"), ...) {
 #' `X_new %*% fixef(object)` plus, when `random = TRUE`, the posterior-mean
 #' genetic values of their levels of each random-effect term (levels not seen
 #' in the fit get 0). The factor scores of new individuals are unknown and are
-#' not included beyond what the genetic values carry.
+#' not included beyond what the genetic values carry. For probit, ordinal and
+#' count traits these are predictions of the latent trait (liability, log
+#' mean without offset), not of the observations; response-scale predictions
+#' for the rows of the data are `fitted(object, type = "response")`.
 #'
 #' @param object a fitted `SLAMglmm` object.
 #' @param newdata optional data frame with the covariates of the fixed-effect
