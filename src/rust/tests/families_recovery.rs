@@ -187,7 +187,7 @@ fn count_errors(seed: u64) -> ([f64; 3], [f64; 3]) {
 /// latent log scale (G too small, by a quarter to a third here); the count model separates both from the
 /// latent traits. At this size (600 individuals) the count model's G is unbiased but noisier, so its
 /// overall error of G ties with log-CPM's; the bias shows in h2, asserted here, and in G at larger sizes
-/// (validation/count-models.R). Genetic correlations, which independent noise does not bias, are
+/// (`validation/non-gaussian.R counts`). Genetic correlations, which independent noise does not bias, are
 /// reported beside them.
 #[test]
 fn count_model_recovers_h2_better_than_log_cpm() {
