@@ -238,3 +238,75 @@ fn draws_with_families_do_not_depend_on_threads() {
     assert_eq!(a.acceptance.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.acceptance.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
     assert!(a.psi.chunks(5).all(|c| c[1] == 1.0 && c[2] == 1.0), "psi of probit and ordinal traits stays 1");
 }
+
+/// Probit traits with two random-effect terms (a kinship and an iid grouping): the scale move then also
+/// rescales the drawn effects of the second term. Every parameter from the prior, latent traits
+/// simulated directly from the two-term model, ranks of both terms' total shares.
+#[test]
+fn sbc_probit_two_terms() {
+    use slamglmm::linalg::cholesky_in_place;
+    let (p, k, n_g) = (2, 1, 8);
+    let kin = half_sib_kinship(10, 4);
+    let n = kin.nrow;
+    let z2 = group_design(n, n_g, |i| i % n_g);
+    let grid = slamglmm::Grid::simplex(2, 4);
+    let g = grid.len();
+    let priors = Priors { grid: grid.clone(), h2_prior: vec![1.0; g], h2f_prior: vec![1.0; g], ..Priors::default() };
+    let mut lk = kin.data.clone();
+    assert!(cholesky_in_place(&mut lk, n));
+    let (reps, burn, thin, t) = (200, 400, 10, 100);
+    let mut ranks = vec![Vec::new(); 2 * p];
+    for rep in 0..reps {
+        let seed = 7000 + 1000 * rep as u64;
+        let mut rng = task_rng(seed, Block::Hyper, 77, 0);
+        let point = |rng: &mut rand::rngs::ChaCha8Rng| categorical_log(rng, &vec![0.0; g]);
+        let a: Vec<usize> = (0..p).map(|_| point(&mut rng)).collect();
+        let af: Vec<usize> = (0..k).map(|_| point(&mut rng)).collect();
+        let delta = gamma_rate(&mut rng, priors.a1, 1.0);
+        let lambda: Vec<f64> = (0..p).map(|_| normal(&mut rng) / (gamma_rate(&mut rng, 1.5, 1.5) * delta).sqrt()).collect();
+        let s2b = inv_gamma(&mut rng, priors.b_shape, priors.b_scale);
+        let b0: Vec<f64> = (0..p).map(|_| normal(&mut rng) * s2b.sqrt()).collect();
+        // One column of a two-term latent variable with shares of grid point gp and total variance 1.
+        let draw = |rng: &mut rand::rngs::ChaCha8Rng, gp: usize| -> Vec<f64> {
+            let z: Vec<f64> = (0..n).map(|_| normal(rng)).collect();
+            let u2: Vec<f64> = (0..n_g).map(|_| normal(rng)).collect();
+            (0..n)
+                .map(|i| {
+                    let lz: f64 = (0..=i).map(|c| lk[c * n + i] * z[c]).sum();
+                    grid.share(gp, 0).sqrt() * lz + grid.share(gp, 1).sqrt() * u2[i % n_g] + grid.resid(gp).sqrt() * normal(rng)
+                })
+                .collect()
+        };
+        let f = draw(&mut rng, af[0]);
+        let mut y = Dense::zeros(n, p);
+        for j in 0..p {
+            let e = draw(&mut rng, a[j]);
+            for i in 0..n {
+                y.set(i, j, (b0[j] + lambda[j] * f[i] + e[i] > 0.0) as u8 as f64);
+            }
+        }
+        let mut data = kinship_data(y, intercept(n), vec![true], &kin);
+        data.terms.push(slamglmm::Term { z: z2.clone(), kin: None });
+        data.families = vec![Family::Probit; p];
+        let st = Settings { k, nitt: burn + thin * t, burnin: burn, thin, seed: seed + 7, threads: 1, ..Settings::default() };
+        let post = fit(&data, &priors, &st);
+        let mut rrng = task_rng(seed, Block::Hyper, 99, 0);
+        for j in 0..p {
+            for m in 0..2 {
+                let l2 = lambda[j].powi(2);
+                let truth = (grid.share(a[j], m) + l2 * grid.share(af[0], m)) / (1.0 + l2);
+                // h2_total is p x M x T: draw s, term m, trait j at s * p * 2 + m * p + j.
+                let r = (0..t)
+                    .filter(|&s| {
+                        let v = post.h2_total[s * p * 2 + m * p + j];
+                        v < truth || (v == truth && uniform(&mut rrng) < 0.5)
+                    })
+                    .count();
+                ranks[2 * j + m].push(r);
+            }
+        }
+    }
+    let res: Vec<(String, f64)> =
+        ranks.iter().enumerate().map(|(q, r)| (format!("h2_total[trait {}, term {}]", q / 2, q % 2), chi_square(r, t, 10))).collect();
+    assert_uniform(&res, "probit, two terms");
+}

@@ -67,9 +67,10 @@ pub fn sample(fx: &Fixed, ft: &Dense, shrink: &ShrinkState, tr: &mut TraitState,
                 s += shrink.phi.get(j, h) * tau[h] * cur.lambda.get(j, h).powi(2);
             }
             if let (Some(x), Some(u)) = (&fx.others, &cur.other) {
-                let (q, _) = x.prior_quad(g, u.u.col(j), &fx.priors.grid);
+                // Effects of inactive terms (share 0) are exactly 0: they are not coordinates of the move.
+                let (q, active) = x.prior_quad(g, u.u.col(j), &fx.priors.grid);
                 s += q;
-                d += x.r_e;
+                d += active;
             }
             if let Family::Ordinal { classes } = fx.obs.family(j) {
                 d += classes.saturating_sub(2);
