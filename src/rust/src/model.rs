@@ -22,6 +22,9 @@ pub enum Family {
     NegBin { polya_gamma: bool },
     /// `y ~ Poisson(exp(h + o))`: with the residual in h, a Poisson-lognormal model.
     Poisson,
+    /// A gene-level latent trait measured by several probes (a [`ProbeSet`]):
+    /// `y_iq = mu_q + h_ij + e_iq`, `e_iq ~ N(0, 1/rho_q)`.
+    Probes,
 }
 
 impl Family {
@@ -38,6 +41,7 @@ impl Family {
             Family::Ordinal { .. } => "ordinal",
             Family::NegBin { .. } => "negbin",
             Family::Poisson => "poisson",
+            Family::Probes => "probes",
         }
     }
 }
@@ -49,6 +53,15 @@ pub struct Term {
     pub z: Dense,
     /// r x r covariance among levels; None is the identity.
     pub kin: Option<Dense>,
+}
+
+/// The probes that measure one gene-level latent trait.
+#[derive(Clone, Debug)]
+pub struct ProbeSet {
+    /// The trait (column of `ModelData::y`, family [`Family::Probes`]).
+    pub trait_index: usize,
+    /// n x Q probe values (standardised with the gene); NaN = missing.
+    pub y: Dense,
 }
 
 /// Data on the standardised scale (Gaussian traits centred and scaled by R; other families as counts,
@@ -74,12 +87,14 @@ pub struct ModelData {
     pub weights: Option<Dense>,
     /// n x p offsets on the latent scale of non-Gaussian traits (None: zero).
     pub offset: Option<Dense>,
+    /// The probes of every trait of family [`Family::Probes`] (their column of `y` is not used).
+    pub probes: Vec<ProbeSet>,
 }
 
 impl ModelData {
     /// Gaussian traits, no weights or offsets: the model of the previous versions.
     pub fn gaussian(y: Dense, x: Dense, penalized: Vec<bool>, xf: Dense, xf_map: Vec<Option<usize>>, terms: Vec<Term>) -> Self {
-        ModelData { y, x, penalized, xf, xf_map, terms, families: Vec::new(), weights: None, offset: None }
+        ModelData { y, x, penalized, xf, xf_map, terms, families: Vec::new(), weights: None, offset: None, probes: Vec::new() }
     }
 }
 
@@ -105,6 +120,9 @@ pub struct Priors {
     /// Size r of negative binomial traits: r ~ Gamma(shape, rate).
     pub negbin_shape: f64,
     pub negbin_rate: f64,
+    /// Precision rho_q of a probe: rho_q ~ Gamma(shape, rate) (standardised scale).
+    pub probe_shape: f64,
+    pub probe_rate: f64,
 }
 
 impl Default for Priors {
@@ -124,6 +142,8 @@ impl Default for Priors {
             b_scale: 1.0,
             negbin_shape: 0.01,
             negbin_rate: 0.01,
+            probe_shape: 2.0,
+            probe_rate: 0.2,
         }
     }
 }
@@ -237,13 +257,31 @@ impl ModelData {
         if self.y.data.iter().any(|v| v.is_infinite()) {
             return err("Y has infinite values");
         }
+        if !self.families.is_empty() && self.families.len() != p {
+            return err("families must have one entry per trait");
+        }
         for j in 0..p {
-            if self.y.col(j).iter().all(|v| v.is_nan()) {
+            let sets = self.probes.iter().filter(|s| s.trait_index == j).count();
+            if self.family(j) == Family::Probes {
+                if sets != 1 {
+                    return err(format!("trait {} (probes) needs exactly one set of probes", j + 1));
+                }
+            } else if sets > 0 {
+                return err(format!("trait {} has probes but is not of family probes", j + 1));
+            } else if self.y.col(j).iter().all(|v| v.is_nan()) {
                 return err(format!("trait {} has no observed value", j + 1));
             }
         }
-        if !self.families.is_empty() && self.families.len() != p {
-            return err("families must have one entry per trait");
+        for s in &self.probes {
+            if s.trait_index >= p || s.y.nrow != n || s.y.ncol == 0 {
+                return err("each set of probes must have one row per row of Y and at least one probe");
+            }
+            if s.y.data.iter().any(|v| v.is_infinite()) {
+                return err("probe values must be finite or NaN");
+            }
+            if (0..s.y.ncol).any(|q| s.y.col(q).iter().filter(|v| !v.is_nan()).count() < 2) {
+                return err(format!("a probe of trait {} has fewer than two observed values", s.trait_index + 1));
+            }
         }
         for j in 0..p {
             self.validate_trait(j)?;
@@ -297,7 +335,7 @@ impl ModelData {
         let obs = self.y.col(j).iter().filter(|v| !v.is_nan());
         let bad = |what: &str| err(format!("trait {} ({}) {what}", j + 1, fam.name()));
         match fam {
-            Family::Gaussian => {}
+            Family::Gaussian | Family::Probes => {}
             Family::Probit => {
                 if obs.clone().any(|&v| v != 0.0 && v != 1.0) {
                     return bad("must be coded 0/1");
@@ -365,6 +403,8 @@ impl Priors {
             ("b_scale", self.b_scale),
             ("negbin_shape", self.negbin_shape),
             ("negbin_rate", self.negbin_rate),
+            ("probe_shape", self.probe_shape),
+            ("probe_rate", self.probe_rate),
         ];
         for (name, v) in pos {
             if !(v > 0.0) || !v.is_finite() {

@@ -74,7 +74,7 @@ fn simulate_model(families: &[Family], priors: &Priors, k: usize, kin: &Dense, s
     let mut family = Vec::new();
     for (j, f) in families.iter().enumerate() {
         match f {
-            Family::Gaussian => {}
+            Family::Gaussian | Family::Probes => {}
             Family::Probit => y.col_mut(j).iter_mut().for_each(|v| *v = (*v > 0.0) as u8 as f64),
             Family::Ordinal { classes } => {
                 assert_eq!(*classes, 3);
@@ -309,4 +309,59 @@ fn sbc_probit_two_terms() {
     let res: Vec<(String, f64)> =
         ranks.iter().enumerate().map(|(q, r)| (format!("h2_total[trait {}, term {}]", q / 2, q % 2), chi_square(r, t, 10))).collect();
     assert_uniform(&res, "probit, two terms");
+}
+
+/// Genes measured by probes (one to three per gene, some values missing): SBC of h2_total and psi of the
+/// genes. Probe effects have a flat prior (sum to zero within a gene), so the truth is drawn from
+/// N(0, 0.5^2) projected onto that constraint; the data pin them down far more tightly than that.
+#[test]
+fn sbc_probes() {
+    let (p, k) = (2, 1);
+    let kin = half_sib_kinship(10, 4);
+    let n = kin.nrow;
+    let priors = Priors {
+        psi_v: 0.3,
+        psi_nu: 10.0,
+        ..one_term_priors(vec![0.0, 0.2, 0.4, 0.6, 0.8], vec![0.2; 5], vec![0.2; 5])
+    };
+    let fams = [Family::Gaussian, Family::Gaussian];
+    let (reps, burn, thin, t) = (200, 400, 10, 100);
+    let mut ranks = vec![Vec::new(); 2 * p];
+    for rep in 0..reps {
+        let seed = 9000 + 1000 * rep as u64;
+        let mut sim = simulate_model(&fams, &priors, k, &kin, seed);
+        let mut rng = task_rng(seed, Block::Hyper, 55, 0);
+        let latent = sim.data.y.clone();
+        let mut sets = Vec::new();
+        for j in 0..p {
+            let nq = 1 + j * 2; // one probe for gene 0, three for gene 1
+            let mut mu: Vec<f64> = (0..nq).map(|_| 0.5 * normal(&mut rng)).collect();
+            let mbar = mu.iter().sum::<f64>() / nq as f64;
+            mu.iter_mut().for_each(|m| *m -= mbar);
+            let rho: Vec<f64> = (0..nq).map(|_| gamma_rate(&mut rng, priors.probe_shape, priors.probe_rate)).collect();
+            let mut y = Dense::zeros(n, nq);
+            for q in 0..nq {
+                for i in 0..n {
+                    let v = if (i + q) % 11 == 0 { f64::NAN } else { mu[q] + latent.get(i, j) + normal(&mut rng) / rho[q].sqrt() };
+                    y.set(i, q, v);
+                }
+            }
+            sets.push(slamglmm::model::ProbeSet { trait_index: j, y });
+        }
+        sim.data.y = Dense::from_vec(n, p, vec![f64::NAN; n * p]).unwrap();
+        sim.data.families = vec![Family::Probes; p];
+        sim.data.probes = sets;
+        sim.data.offset = None;
+        let st = Settings { k, nitt: burn + thin * t, burnin: burn, thin, seed: seed + 7, threads: 1, ..Settings::default() };
+        let post = fit(&sim.data, &priors, &st);
+        let mut rrng = task_rng(seed, Block::Hyper, 99, 0);
+        for j in 0..p {
+            ranks[2 * j].push(rank(&post.h2_total, p, j, t, sim.h2_total[j], &mut rrng));
+            ranks[2 * j + 1].push(rank(&post.psi, p, j, t, sim.psi[j], &mut rrng));
+        }
+        assert_eq!(post.means().probes.len(), p);
+    }
+    let res: Vec<(String, f64)> =
+        ranks.iter().enumerate().map(|(q, r)| (format!("{}[{}]", if q % 2 == 0 { "h2_total" } else { "psi" }, q / 2), chi_square(r, t, 10))).collect();
+    assert_uniform(&res, "probes");
 }

@@ -261,3 +261,104 @@ fn poisson_step_matches_its_exact_conditional() {
         check_chain(&x, exact.0, exact.1, 0.03, &format!("poisson case {case}"));
     }
 }
+
+/// Probes of one gene: the latent step with the probes' effects and precisions fixed has a closed form;
+/// with the precisions fixed, the chain of latent values and sum-to-zero effects targets the exact joint
+/// Gaussian posterior (computed densely, with `mu_Q = -sum_{q<Q} mu_q`).
+#[test]
+fn probe_steps_match_their_exact_conditionals() {
+    use slamglmm::link::probes;
+    use slamglmm::linalg::{cholesky_in_place, solve_lower, solve_upper_t, Dense};
+    let (n, nq) = (6, 3);
+    let mut y = Dense::zeros(n, nq);
+    for i in 0..n {
+        for q in 0..nq {
+            y.set(i, q, ((i * 3 + q) as f64 * 0.83).sin() + 0.3 * q as f64);
+        }
+    }
+    y.set(1, 0, f64::NAN);
+    y.set(4, 2, f64::NAN);
+    for q in 0..nq {
+        y.set(5, q, f64::NAN); // individual 5 has no probe observed
+    }
+    let eta: Vec<f64> = (0..n).map(|i| 0.2 * i as f64 - 0.5).collect();
+    let v = 0.6;
+    let yv = vec![f64::NAN; n];
+    let d = TraitData { y: &yv, eta: &eta, v, weights: None, offset: None, missing: &[], it: 10, burnin: false };
+    let mut st = probes::ProbeState { mu: vec![0.3, -0.1, -0.2], rho: vec![2.0, 5.0, 0.5], shape: 2.0, rate: 0.2 };
+    // (1) latent step alone
+    let mut rng = task_rng(8, Block::Link, 0, 0);
+    let reps = 100_000;
+    let mut h = vec![0.0; n];
+    let mut draws = vec![Vec::with_capacity(reps); n];
+    for _ in 0..reps {
+        probes::draw_latent(&d, &y, &st, &mut h, &mut rng);
+        for i in 0..n {
+            draws[i].push(h[i]);
+        }
+    }
+    for i in 0..n {
+        let (mut prec, mut lin) = (1.0 / v, eta[i] / v);
+        for q in 0..nq {
+            if !y.get(i, q).is_nan() {
+                prec += st.rho[q];
+                lin += st.rho[q] * (y.get(i, q) - st.mu[q]);
+            }
+        }
+        check_chain(&draws[i], lin / prec, 1.0 / prec, 0.02, &format!("probe latent {i}"));
+    }
+    // (2) latent values and effects together, precisions fixed: a dense Gaussian in (h, mu_1, mu_2).
+    let dim = n + nq - 1;
+    let mut a = Dense::zeros(dim, dim);
+    let mut bvec = vec![0.0; dim];
+    for i in 0..n {
+        a.data[i * dim + i] += 1.0 / v;
+        bvec[i] += eta[i] / v;
+    }
+    // mu_q = sum_c M[q][c] theta_{n + c}
+    let coef = |q: usize, c: usize| -> f64 { if q < nq - 1 { (q == c) as u8 as f64 } else { -1.0 } };
+    for i in 0..n {
+        for q in 0..nq {
+            let x = y.get(i, q);
+            if x.is_nan() {
+                continue;
+            }
+            // residual x - h_i - mu_q with weight rho_q: gradient vector g = e_i + sum_c coef(q,c) e_{n+c}
+            let mut gv = vec![0.0; dim];
+            gv[i] = 1.0;
+            for c in 0..nq - 1 {
+                gv[n + c] = coef(q, c);
+            }
+            for r in 0..dim {
+                bvec[r] += st.rho[q] * gv[r] * x;
+                for s in 0..dim {
+                    a.data[s * dim + r] += st.rho[q] * gv[r] * gv[s];
+                }
+            }
+        }
+    }
+    let mut l = a.data.clone();
+    assert!(cholesky_in_place(&mut l, dim));
+    let mut mean = bvec.clone();
+    solve_lower(&l, dim, &mut mean);
+    solve_upper_t(&l, dim, &mut mean);
+    let mut e0 = vec![0.0; dim];
+    e0[n] = 1.0;
+    solve_lower(&l, dim, &mut e0);
+    solve_upper_t(&l, dim, &mut e0);
+    let var_mu1 = e0[n];
+    let (mut prng, rho) = (task_rng(9, Block::LinkParams, 0, 0), st.rho.clone());
+    let mut m1 = Vec::with_capacity(reps);
+    let mut h0 = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        probes::draw_latent(&d, &y, &st, &mut h, &mut rng);
+        probes::draw_probes(&y, &h, &mut st, &mut prng);
+        st.rho = rho.clone(); // precisions held fixed for this check
+        assert!((st.mu.iter().sum::<f64>()).abs() < 1e-12);
+        m1.push(st.mu[0]);
+        h0.push(h[0]);
+    }
+    check_chain(&m1, mean[n], var_mu1, 0.05, "probe effect 1");
+    let (mh, seh) = mean_se(&h0);
+    assert!((mh - mean[0]).abs() < 5.0 * seh, "latent 0: {mh} vs {}", mean[0]);
+}

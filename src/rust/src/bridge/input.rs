@@ -9,7 +9,7 @@ use extendr_api::prelude::*;
 use extendr_api::Result as RResult;
 
 use crate::grid::Grid;
-use crate::model::{Family, GridRoute, ModelData, Priors, Settings, Term};
+use crate::model::{Family, GridRoute, ModelData, Priors, ProbeSet, Settings, Term};
 use crate::Dense;
 
 pub fn fail<T>(msg: impl Into<String>) -> RResult<T> {
@@ -117,6 +117,30 @@ impl Input {
             .collect()
     }
 
+    /// The probe sets: a list of `list(trait = 1-based index, Y = n x Q matrix)`.
+    fn probes(&self) -> RResult<Vec<ProbeSet>> {
+        let r = self.field("probes")?;
+        if r.is_null() {
+            return Ok(Vec::new());
+        }
+        let Some(list) = r.as_list() else { return fail("internal: 'probes' must be a list") };
+        list.values()
+            .enumerate()
+            .map(|(i, s)| {
+                let Some(sl) = s.as_list() else { return fail(format!("internal: probes[[{}]] must be a list", i + 1)) };
+                let m: HashMap<String, Robj> = sl.iter().map(|(k, v)| (k.to_string(), v)).collect();
+                let trait_index = match m.get("trait").map(|t| real_vec_of(t, "trait")) {
+                    Some(Ok(v)) if v.len() == 1 && v[0] >= 1.0 => v[0] as usize - 1,
+                    _ => return fail(format!("internal: probes[[{}]]$trait must be one index", i + 1)),
+                };
+                match m.get("Y").map(|y| matrix_of(y, "Y")) {
+                    Some(Ok(Some(y))) => Ok(ProbeSet { trait_index, y }),
+                    _ => fail(format!("internal: probes[[{}]]$Y must be a matrix", i + 1)),
+                }
+            })
+            .collect()
+    }
+
     /// Families per trait from `family` (character) and `n_categories` (integer).
     fn families(&self, p: usize) -> RResult<Vec<Family>> {
         let names = match self.field("family")?.as_str_vector() {
@@ -137,6 +161,7 @@ impl Input {
                 "negbin" => Ok(Family::NegBin { polya_gamma: false }),
                 "negbin_pg" => Ok(Family::NegBin { polya_gamma: true }),
                 "poisson" => Ok(Family::Poisson),
+                "probes" => Ok(Family::Probes),
                 other => fail(format!("internal: unknown family '{other}'")),
             })
             .collect()
@@ -171,6 +196,7 @@ impl Input {
             families,
             weights: self.optional_matrix("weights")?,
             offset: self.optional_matrix("offset")?,
+            probes: self.probes()?,
         })
     }
 
@@ -189,6 +215,8 @@ impl Input {
             b_scale: self.real("b_scale")?,
             negbin_shape: self.real("negbin_shape")?,
             negbin_rate: self.real("negbin_rate")?,
+            probe_shape: self.real("probe_shape")?,
+            probe_rate: self.real("probe_rate")?,
         })
     }
 

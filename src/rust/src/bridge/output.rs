@@ -29,13 +29,15 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
         h_mean: Dense::zeros(n, p),
         fitted: Dense::zeros(n, p),
         class_probs: Vec::new(),
+        probes: Vec::new(),
     });
     let u: Vec<Robj> = means.u_mean.into_iter().map(matrix).collect::<RResult<_>>()?;
     let cp: Vec<Robj> = means.class_probs.into_iter().map(matrix).collect::<RResult<_>>()?;
+    let pr: Vec<Robj> = means.probes.into_iter().map(matrix).collect::<RResult<_>>()?;
     let names = [
         "Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "family_params", "U_mean",
-        "F_mean", "H_mean", "fitted", "class_probs", "acceptance", "iterations", "interrupted", "k_trace",
-        "rotated",
+        "F_mean", "H_mean", "fitted", "class_probs", "probes", "acceptance", "iterations", "interrupted",
+        "k_trace", "rotated",
     ];
     let values: Vec<Robj> = vec![
         array(post.lambda, &[p, k, t])?,
@@ -53,6 +55,7 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
         matrix(means.h_mean)?,
         matrix(means.fitted)?,
         List::from_values(cp).into(),
+        List::from_values(pr).into(),
         Robj::from(post.acceptance),
         Robj::from(post.iterations as i32),
         Robj::from(post.interrupted),

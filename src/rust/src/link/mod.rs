@@ -25,6 +25,7 @@ pub mod negbin;
 pub mod ordinal;
 pub mod poisson;
 pub mod polya_gamma;
+pub mod probes;
 pub mod probit;
 pub mod special;
 pub mod truncnorm;
@@ -54,6 +55,9 @@ pub struct Observations {
     pub x: Dense,
     /// Prior of the negative binomial sizes, Gamma(shape, rate).
     pub negbin_prior: (f64, f64),
+    /// Probes of each latent trait (None for other families), and the prior of their precisions.
+    pub probes: Vec<Option<Dense>>,
+    pub probe_prior: (f64, f64),
 }
 
 impl Observations {
@@ -70,6 +74,10 @@ impl Observations {
             }
         }
         let x = if latent.is_empty() { Dense::zeros(0, 0) } else { data.x.clone() };
+        let probes = latent
+            .iter()
+            .map(|&j| data.probes.iter().find(|s| s.trait_index == j).map(|s| s.y.clone()))
+            .collect();
         Ok(Observations {
             families,
             y: data.y.select_cols(&latent),
@@ -79,6 +87,8 @@ impl Observations {
             missing,
             x,
             negbin_prior: (priors.negbin_shape, priors.negbin_rate),
+            probes,
+            probe_prior: (priors.probe_shape, priors.probe_rate),
         })
     }
 
@@ -137,6 +147,7 @@ pub enum TraitParams {
     Ordinal(ordinal::Cutpoints),
     NegBin(negbin::Size),
     Poisson(poisson::Stats),
+    Probes(probes::ProbeState),
 }
 
 /// Chain state of the observation models.
@@ -162,7 +173,13 @@ impl LinkState {
         for j in 0..p {
             let o = obs.offset_col(j);
             let col = h0.col_mut(j);
+            let pos = obs.latent.iter().position(|&l| l == j);
             match obs.family(j) {
+                Family::Probes => {
+                    if let Some(y) = pos.and_then(|c| obs.probes[c].as_ref()) {
+                        probes::start_latent(col, y);
+                    }
+                }
                 Family::Gaussian => col.iter_mut().for_each(|v| {
                     if v.is_nan() {
                         *v = 0.0;
@@ -182,6 +199,13 @@ impl LinkState {
                     TraitParams::NegBin(negbin::Size::start(obs.y.col(c), shape, rate))
                 }
                 Family::Poisson => TraitParams::Poisson(poisson::Stats::default()),
+                Family::Probes => match &obs.probes[c] {
+                    Some(y) => {
+                        let (shape, rate) = obs.probe_prior;
+                        TraitParams::Probes(probes::ProbeState::start(y, shape, rate))
+                    }
+                    None => TraitParams::None,
+                },
             });
         }
         let h = h0.select_cols(&obs.latent);
@@ -256,6 +280,11 @@ pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkStat
                     negbin::draw(&d, kernel, sz, h, &mut rng, &mut prng)
                 }
                 (Family::Poisson, TraitParams::Poisson(st)) => poisson::draw(&d, st, h, &mut rng),
+                (Family::Probes, TraitParams::Probes(st)) => {
+                    if let Some(y) = &obs.probes[c] {
+                        probes::draw(&d, y, st, h, &mut rng, &mut prng);
+                    }
+                }
                 // Parameters are made for their family in `LinkState::start`; nothing else reaches here.
                 _ => {}
             }

@@ -35,6 +35,9 @@ pub struct Means {
     pub fitted: Dense,
     /// For each ordinal trait (in trait order): n x C class probabilities.
     pub class_probs: Vec<Dense>,
+    /// For each trait of family probes (in trait order): Q x 4, the posterior mean and sd of each probe's
+    /// effect and of its precision.
+    pub probes: Vec<Dense>,
 }
 
 /// Sums over saved draws.
@@ -46,6 +49,8 @@ pub struct RunningMeans {
     u_other_sum: Dense,
     fitted_sum: Dense,
     class_sum: Vec<Dense>,
+    /// Per probe trait: Q x 4 sums of mu, mu^2, rho, rho^2.
+    probe_sum: Vec<Dense>,
 }
 
 impl RunningMeans {
@@ -69,6 +74,7 @@ impl RunningMeans {
             u_other_sum: Dense::zeros(fx.others.as_ref().map_or(0, |x| x.r_e), p),
             fitted_sum: if fx.obs.any_non_gaussian() { Dense::zeros(n, l) } else { Dense::zeros(0, 0) },
             class_sum,
+            probe_sum: fx.obs.probes.iter().flatten().map(|y| Dense::zeros(y.ncol, 4)).collect(),
         }
     }
 
@@ -93,6 +99,19 @@ impl RunningMeans {
         }
         if self.mt_sum.nrow > 0 {
             self.add_genetic(fx, st);
+        }
+        let probe_states = st.link.params.iter().filter_map(|p| match p {
+            TraitParams::Probes(s) => Some(s),
+            _ => None,
+        });
+        for (sum, ps) in self.probe_sum.iter_mut().zip(probe_states) {
+            for q in 0..ps.mu.len() {
+                let (m, r) = (ps.mu[q], ps.rho[q]);
+                for (c, v) in [m, m * m, r, r * r].into_iter().enumerate() {
+                    let cur = sum.get(q, c);
+                    sum.set(q, c, cur + v);
+                }
+            }
         }
         self.add_fitted(fx, st);
         self.n_draws += 1;
@@ -232,6 +251,22 @@ impl RunningMeans {
                 m
             })
             .collect();
-        Means { u_mean, f_mean, h_mean, fitted, class_probs }
+        let probes = self
+            .probe_sum
+            .iter()
+            .map(|s| {
+                let mut out = Dense::zeros(s.nrow, 4);
+                for q in 0..s.nrow {
+                    for (c0, c) in [(0, 0), (2, 2)] {
+                        let m = s.get(q, c0) / t;
+                        let var = (s.get(q, c0 + 1) / t - m * m).max(0.0);
+                        out.set(q, c, m);
+                        out.set(q, c + 1, var.sqrt());
+                    }
+                }
+                out
+            })
+            .collect();
+        Means { u_mean, f_mean, h_mean, fitted, class_probs, probes }
     }
 }

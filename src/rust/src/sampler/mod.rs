@@ -150,7 +150,7 @@ impl Chain {
                 TraitParams::Ordinal(cp) => (cp.mh.accepted, cp.mh.proposed),
                 TraitParams::NegBin(sz) => (sz.mh.accepted, sz.mh.proposed),
                 TraitParams::Poisson(st) => (st.accepted, st.proposed),
-                TraitParams::None => (0, 0),
+                TraitParams::None | TraitParams::Probes(_) => (0, 0),
             };
             if n > 0 {
                 out[j] = a as f64 / n as f64;

@@ -85,6 +85,7 @@ static EMPTY: Means = Means {
     h_mean: Dense { nrow: 0, ncol: 0, data: Vec::new() },
     fitted: Dense { nrow: 0, ncol: 0, data: Vec::new() },
     class_probs: Vec::new(),
+    probes: Vec::new(),
 };
 
 impl DrawSink for Posterior {

@@ -101,7 +101,8 @@ impl Recorder {
             match par {
                 TraitParams::Ordinal(cp) => family.extend_from_slice(cp.free()),
                 TraitParams::NegBin(sz) => family.push(sz.r),
-                TraitParams::None | TraitParams::Poisson(_) => {}
+                // Probe effects and precisions are many; their posterior means and sds are in the means.
+                TraitParams::None | TraitParams::Poisson(_) | TraitParams::Probes(_) => {}
             }
         }
         Draw {
