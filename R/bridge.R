@@ -64,6 +64,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     n_categories = unname(as.integer(parsed$n_categories)),
     weights = obs$weights,
     offset = obs$offset,
+    probes = obs$probes,
     k = as.integer(k),
     h2_grid = grid_rust,
     h2_prior = as.double(prior$h2$trait),
@@ -78,6 +79,8 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     b_scale = as.double(prior$B$scale),
     negbin_shape = as.double(prior$negbin$shape),
     negbin_rate = as.double(prior$negbin$rate),
+    probe_shape = as.double(prior$probes$shape),
+    probe_rate = as.double(prior$probes$rate),
     nitt = as.integer(mcmc$nitt),
     burnin = as.integer(mcmc$burnin),
     thin = as.integer(mcmc$thin),
@@ -111,6 +114,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     offset = parsed$offset,
     weights_given = !is.null(parsed$weights),
     family_params = slam_family_param_names(parsed$family, parsed$n_categories, parsed$levels),
+    probes = parsed$probes[c("genes", "gene_of", "probes")],
     Y = parsed$Y,
     X = parsed$X,
     row_levels = stats::setNames(lapply(parsed$terms, function(t) {
@@ -142,6 +146,13 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
 #'   `offset` (n x p matrices or NULL) for the sampler.
 #' @noRd
 slam_sampler_scale <- function(parsed) {
+  if (!is.null(parsed$probes)) {
+    ps <- slam_probe_scale(parsed$probes, "(Intercept)" %in% colnames(parsed$X))
+    Y <- parsed$Y
+    Y[] <- NA_real_
+    return(list(Y = Y, center = ps$center, scale = ps$scale, weights = NULL, offset = NULL,
+                probes = ps$sets))
+  }
   Y <- parsed$Y
   fam <- parsed$family
   if (is.null(fam)) fam <- stats::setNames(rep("gaussian", ncol(Y)), colnames(Y))
@@ -163,7 +174,8 @@ slam_sampler_scale <- function(parsed) {
     dimnames(off_rust) <- NULL
     if (all(off_rust == 0)) off_rust <- NULL
   }
-  list(Y = std$Y, center = std$center, scale = std$scale, weights = W, offset = off_rust)
+  list(Y = std$Y, center = std$center, scale = std$scale, weights = W, offset = off_rust,
+       probes = NULL)
 }
 
 #' The sampler's name of each trait's family (the negative binomial with
@@ -412,6 +424,7 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
     H_mean = H_mean,
     fitted_response = fitted_resp,
     class_probs = class_probs,
+    probe_effects = if (length(info$probes$genes)) slam_probe_effects(raw$probes, info$probes, s) else NULL,
     acceptance = acceptance,
     Y = info$Y,
     X = info$X,

@@ -41,6 +41,9 @@ slam_parse_formula <- function(formula, data = NULL, factor_formula = NULL, relm
   if (!is.null(data) && nrow(data) != n) {
     slam_stop("the response has ", n, " rows but `data` has ", nrow(data), " rows.", arg = "data")
   }
+  if (inherits(family, "slam_probes")) {
+    return(slam_parse_probes(formula, data, factor_formula, relmat, family, weights, resp, env))
+  }
   traits <- names(resp$cols)
   check_response_shape(n, traits)
   families <- slam_resolve_families(family, traits)
@@ -92,6 +95,46 @@ slam_parse_formula <- function(formula, data = NULL, factor_formula = NULL, relm
        formula = formula, factor_formula = factor_fixed, factor_terms = factor_terms,
        family = obs$family, n_categories = obs$n_categories, levels = obs$levels,
        offset = obs$offset, weights = obs$weights, families = obs$families)
+}
+
+#' slam_parse_formula() for a response of probes (family slam_probes())
+#'
+#' The traits are the genes; `Y` holds each gene's mean of its probes per row
+#' (for reference: the sampler reads the probes themselves, `probes`).
+#' @noRd
+slam_parse_probes <- function(formula, data, factor_formula, relmat, family, weights, resp, env) {
+  n <- resp$n
+  if (!is.null(weights)) {
+    slam_stop("`weights` are not available with slam_probes(): the probes' precisions are ",
+              "estimated.", arg = "weights")
+  }
+  layout <- slam_probe_layout(resp$cols, family, n)
+  genes <- layout$genes
+  check_response_shape(n, genes)
+  Y <- vapply(seq_along(genes), function(g) {
+    rowMeans(layout$P[, layout$gene_of == g, drop = FALSE], na.rm = TRUE)
+  }, numeric(n))
+  Y <- matrix(Y, n, length(genes), dimnames = list(resp$rownames, genes))
+  Y[is.nan(Y)] <- NA
+  frame_data <- if (is.null(data)) data.frame(row.names = seq_len(n)) else data
+  rhs <- one_sided(formula)
+  if (!is.null(slam_formula_offset(rhs, frame_data, env, genes))) {
+    slam_stop("offset() terms are not available with slam_probes().", arg = "formula")
+  }
+  # everything but the response as for other families, on a stand-in Gaussian response
+  stand_in <- stats::as.formula(call("~", quote(.slam_probe_genes), rhs[[2L]]), env = env)
+  frame <- frame_data
+  frame$.slam_probe_genes <- Y
+  parsed <- slam_parse_formula(stand_in, data = frame, factor_formula = factor_formula,
+                               relmat = relmat, family = NULL, weights = NULL)
+  parsed$formula <- formula
+  parsed$Y <- Y
+  parsed$family <- stats::setNames(rep("probes", length(genes)), genes)
+  parsed$n_categories <- stats::setNames(integer(length(genes)), genes)
+  parsed$levels <- stats::setNames(vector("list", length(genes)), genes)
+  parsed$families <- stats::setNames(rep(list(family), length(genes)), genes)
+  parsed$probes <- layout
+  parsed
 }
 
 #' Check the model formula

@@ -18,6 +18,7 @@ slam_latent_scale <- function(fit) {
   f <- slam_families(fit)
   s <- ifelse(f %in% c("probit", "ordinal"), "liability",
               ifelse(f %in% c("negbin", "poisson"), "log", "data"))
+  # genes measured by probes are on the probes' data scale
   stats::setNames(s, names(f))
 }
 
@@ -28,7 +29,8 @@ slam_family_line <- function(fit) {
   if (all(f == "gaussian")) return(NULL)
   lab <- c(gaussian = "gaussian", probit = "probit (liability scale)",
            ordinal = "ordinal probit (liability scale)",
-           negbin = "negative binomial (log scale)", poisson = "Poisson-lognormal (log scale)")
+           negbin = "negative binomial (log scale)", poisson = "Poisson-lognormal (log scale)",
+           probes = "genes measured by probes")
   tab <- table(factor(f, levels = names(lab)))
   tab <- tab[tab > 0]
   paste0("families: ", paste0(tab, " ", lab[names(tab)], collapse = ", "))

@@ -81,8 +81,13 @@
 #'   The model's own residual in the latent trait is a second source of
 #'   over-dispersion (log-normal), so `r_j` is large when the counts are no
 #'   more dispersed than that residual makes them.
+#' @param probes Prior of the precision `rho_q` of each probe of a
+#'   [slam_probes()] model, `rho_q ~ Gamma(shape, rate)` on the scale of the
+#'   gene's standardised probes: a list with `shape` (> 0, default 2) and `rate`
+#'   (> 0, default 0.2), i.e. a prior mean of 10 (the probe's error a tenth of
+#'   the gene's variance) that still allows very noisy probes.
 #' @return An object of class `"slam_prior"`: a list with elements `R`, `h2`,
-#'   `Lambda`, `B` and `negbin` (all elements filled in; `h2$trait` and `h2$factor` hold the
+#'   `Lambda`, `B`, `negbin` and `probes` (all elements filled in; `h2$trait` and `h2$factor` hold the
 #'   normalised weights, or the function given) and `h2_grid`, the grid of
 #'   variance proportions for one random-effect term. [SLAMglmm()] replaces
 #'   `h2_grid` and the weights by those of the model's number of terms.
@@ -102,12 +107,14 @@ slam_prior <- function(R = list(V = 1, nu = 3),
                        h2 = list(divisions = 20, trait = NULL, factor = NULL),
                        Lambda = list(nu = 3, a1 = 2.1, a2 = 3.1, delta_min = 1),
                        B = list(shape = 2, scale = 1),
-                       negbin = list(shape = 0.01, rate = 0.01)) {
+                       negbin = list(shape = 0.01, rate = 0.01),
+                       probes = list(shape = 2, rate = 0.2)) {
   R <- prior_fill(R, "R", list(V = 1, nu = 3))
   h2 <- prior_fill(h2, "h2", list(divisions = 20, trait = NULL, factor = NULL))
   Lambda <- prior_fill(Lambda, "Lambda", list(nu = 3, a1 = 2.1, a2 = 3.1, delta_min = 1))
   B <- prior_fill(B, "B", list(shape = 2, scale = 1))
   negbin <- prior_fill(negbin, "negbin", list(shape = 0.01, rate = 0.01))
+  probes <- prior_fill(probes, "probes", list(shape = 2, rate = 0.2))
 
   if (is.matrix(R$V) && length(R$V) > 1L) {
     slam_stop("`prior$R$V` must be a single number, not a matrix: it is the scale of the ",
@@ -132,8 +139,11 @@ slam_prior <- function(R = list(V = 1, nu = 3),
   B$scale <- check_number(B$scale, "prior$B$scale", lower = 0, strict = TRUE)
   negbin$shape <- check_number(negbin$shape, "prior$negbin$shape", lower = 0, strict = TRUE)
   negbin$rate <- check_number(negbin$rate, "prior$negbin$rate", lower = 0, strict = TRUE)
+  probes$shape <- check_number(probes$shape, "prior$probes$shape", lower = 0, strict = TRUE)
+  probes$rate <- check_number(probes$rate, "prior$probes$rate", lower = 0, strict = TRUE)
 
-  structure(list(R = R, h2 = h2, Lambda = Lambda, B = B, negbin = negbin, h2_grid = grid),
+  structure(list(R = R, h2 = h2, Lambda = Lambda, B = B, negbin = negbin, probes = probes,
+                 h2_grid = grid),
             class = "slam_prior")
 }
 
@@ -342,9 +352,9 @@ as_slam_prior <- function(prior) {
   if (is.null(prior)) return(slam_prior())
   if (!is.list(prior) || is.data.frame(prior)) {
     slam_stop("`prior` must be the result of slam_prior() or a list with elements among ",
-              "R, h2, Lambda, B, negbin.", arg = "prior")
+              "R, h2, Lambda, B, negbin, probes.", arg = "prior")
   }
-  known <- c("R", "h2", "Lambda", "B", "negbin")
+  known <- c("R", "h2", "Lambda", "B", "negbin", "probes")
   if (inherits(prior, "slam_prior")) prior$h2_grid <- NULL
   if (length(prior) == 0L) return(slam_prior())
   nm <- names(prior)
