@@ -25,6 +25,8 @@ pub enum Family {
     /// A gene-level latent trait measured by several probes (a [`ProbeSet`]):
     /// `y_iq = mu_q + h_ij + e_iq`, `e_iq ~ N(0, 1/rho_q)`.
     Probes,
+    /// One basis coefficient of a curve measured at an individual's own times (a [`CurveSet`]).
+    Curve,
 }
 
 impl Family {
@@ -42,6 +44,7 @@ impl Family {
             Family::NegBin { .. } => "negbin",
             Family::Poisson => "poisson",
             Family::Probes => "probes",
+            Family::Curve => "curve",
         }
     }
 }
@@ -62,6 +65,24 @@ pub struct ProbeSet {
     pub trait_index: usize,
     /// n x Q probe values (standardised with the gene); NaN = missing.
     pub y: Dense,
+}
+
+/// A trait measured repeatedly and described by a basis of time: measurement m of individual `row[m]` at
+/// its time is `y_m = phi_m' h_row + e_m`, `e_m ~ N(0, sigma2_{group[m]})`, where `h_row` are the values of
+/// the basis coefficients `traits` (latent traits of family [`Family::Curve`]) for that individual.
+#[derive(Clone, Debug)]
+pub struct CurveSet {
+    /// The coefficient traits, in the order of the basis functions.
+    pub traits: Vec<usize>,
+    /// Individual (row of the model) of each measurement.
+    pub row: Vec<usize>,
+    /// N x traits.len() basis functions at each measurement's time.
+    pub phi: Dense,
+    /// The measurements (standardised).
+    pub y: Vec<f64>,
+    /// Measurement-variance group of each measurement (0-based), and the number of groups.
+    pub group: Vec<usize>,
+    pub n_groups: usize,
 }
 
 /// Data on the standardised scale (Gaussian traits centred and scaled by R; other families as counts,
@@ -89,12 +110,27 @@ pub struct ModelData {
     pub offset: Option<Dense>,
     /// The probes of every trait of family [`Family::Probes`] (their column of `y` is not used).
     pub probes: Vec<ProbeSet>,
+    /// The curves whose coefficients are traits of family [`Family::Curve`] (their column of `y` is not
+    /// used).
+    pub curves: Vec<CurveSet>,
 }
 
 impl ModelData {
     /// Gaussian traits, no weights or offsets: the model of the previous versions.
     pub fn gaussian(y: Dense, x: Dense, penalized: Vec<bool>, xf: Dense, xf_map: Vec<Option<usize>>, terms: Vec<Term>) -> Self {
-        ModelData { y, x, penalized, xf, xf_map, terms, families: Vec::new(), weights: None, offset: None, probes: Vec::new() }
+        ModelData {
+            y,
+            x,
+            penalized,
+            xf,
+            xf_map,
+            terms,
+            families: Vec::new(),
+            weights: None,
+            offset: None,
+            probes: Vec::new(),
+            curves: Vec::new(),
+        }
     }
 }
 
@@ -123,6 +159,9 @@ pub struct Priors {
     /// Precision rho_q of a probe: rho_q ~ Gamma(shape, rate) (standardised scale).
     pub probe_shape: f64,
     pub probe_rate: f64,
+    /// Measurement variance of a curve: sigma2 ~ inverse-gamma(shape, scale) (standardised scale).
+    pub curve_shape: f64,
+    pub curve_scale: f64,
 }
 
 impl Default for Priors {
@@ -144,6 +183,8 @@ impl Default for Priors {
             negbin_rate: 0.01,
             probe_shape: 2.0,
             probe_rate: 0.2,
+            curve_shape: 2.0,
+            curve_scale: 0.1,
         }
     }
 }
@@ -261,6 +302,13 @@ impl ModelData {
             return err("families must have one entry per trait");
         }
         for j in 0..p {
+            let in_curves = self.curves.iter().filter(|c| c.traits.contains(&j)).count();
+            if (self.family(j) == Family::Curve) != (in_curves == 1) || in_curves > 1 {
+                return err(format!("trait {} must be a coefficient of exactly one curve if and only if its family is curve", j + 1));
+            }
+            if self.family(j) == Family::Curve {
+                continue;
+            }
             let sets = self.probes.iter().filter(|s| s.trait_index == j).count();
             if self.family(j) == Family::Probes {
                 if sets != 1 {
@@ -270,6 +318,18 @@ impl ModelData {
                 return err(format!("trait {} has probes but is not of family probes", j + 1));
             } else if self.y.col(j).iter().all(|v| v.is_nan()) {
                 return err(format!("trait {} has no observed value", j + 1));
+            }
+        }
+        for c in &self.curves {
+            let (m, k) = (c.y.len(), c.traits.len());
+            if k == 0 || c.phi.nrow != m || c.phi.ncol != k || c.row.len() != m || c.group.len() != m {
+                return err("a curve's basis must have one row per measurement and one column per coefficient");
+            }
+            if c.row.iter().any(|&r| r >= n) || c.group.iter().any(|&g| g >= c.n_groups) {
+                return err("a curve's measurements must name rows of Y and variance groups that exist");
+            }
+            if c.y.iter().chain(&c.phi.data).any(|v| !v.is_finite()) || c.traits.iter().any(|&j| j >= p) {
+                return err("a curve's measurements and basis must be finite and its traits must exist");
             }
         }
         for s in &self.probes {
@@ -335,7 +395,7 @@ impl ModelData {
         let obs = self.y.col(j).iter().filter(|v| !v.is_nan());
         let bad = |what: &str| err(format!("trait {} ({}) {what}", j + 1, fam.name()));
         match fam {
-            Family::Gaussian | Family::Probes => {}
+            Family::Gaussian | Family::Probes | Family::Curve => {}
             Family::Probit => {
                 if obs.clone().any(|&v| v != 0.0 && v != 1.0) {
                     return bad("must be coded 0/1");
@@ -405,6 +465,8 @@ impl Priors {
             ("negbin_rate", self.negbin_rate),
             ("probe_shape", self.probe_shape),
             ("probe_rate", self.probe_rate),
+            ("curve_shape", self.curve_shape),
+            ("curve_scale", self.curve_scale),
         ];
         for (name, v) in pos {
             if !(v > 0.0) || !v.is_finite() {

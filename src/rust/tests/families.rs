@@ -74,7 +74,7 @@ fn simulate_model(families: &[Family], priors: &Priors, k: usize, kin: &Dense, s
     let mut family = Vec::new();
     for (j, f) in families.iter().enumerate() {
         match f {
-            Family::Gaussian | Family::Probes => {}
+            Family::Gaussian | Family::Probes | Family::Curve => {}
             Family::Probit => y.col_mut(j).iter_mut().for_each(|v| *v = (*v > 0.0) as u8 as f64),
             Family::Ordinal { classes } => {
                 assert_eq!(*classes, 3);
@@ -125,7 +125,7 @@ fn sbc_on(families: &[Family], reps: usize, burn: usize, thin: usize, t: usize, 
     };
     let mut labels: Vec<String> = Vec::new();
     let mut ranks: Vec<Vec<usize>> = Vec::new();
-    let mut push = |labels: &mut Vec<String>, ranks: &mut Vec<Vec<usize>>, q: usize, label: String, r: usize| {
+    let push = |labels: &mut Vec<String>, ranks: &mut Vec<Vec<usize>>, q: usize, label: String, r: usize| {
         if ranks.len() <= q {
             labels.push(label);
             ranks.push(Vec::new());
@@ -364,4 +364,66 @@ fn sbc_probes() {
     let res: Vec<(String, f64)> =
         ranks.iter().enumerate().map(|(q, r)| (format!("{}[{}]", if q % 2 == 0 { "h2_total" } else { "psi" }, q / 2), chi_square(r, t, 10))).collect();
     assert_uniform(&res, "probes");
+}
+
+/// A curve on a quadratic polynomial basis (three coefficient traits), individuals measured at one to
+/// five times of their own, two measurement-variance groups: SBC of the coefficients' h2_total and psi
+/// and of the measurement variances.
+#[test]
+fn sbc_curves() {
+    let k = 1;
+    let kin = half_sib_kinship(10, 4);
+    let n = kin.nrow;
+    let priors = Priors {
+        psi_v: 0.3,
+        psi_nu: 10.0,
+        ..one_term_priors(vec![0.0, 0.2, 0.4, 0.6, 0.8], vec![0.2; 5], vec![0.2; 5])
+    };
+    let fams = [Family::Gaussian; 3];
+    let (reps, burn, thin, t) = (200, 400, 10, 100);
+    let mut ranks = vec![Vec::new(); 8];
+    for rep in 0..reps {
+        let seed = 11_000 + 1000 * rep as u64;
+        let mut sim = simulate_model(&fams, &priors, k, &kin, seed);
+        let mut rng = task_rng(seed, Block::Hyper, 66, 0);
+        let coef = sim.data.y.clone();
+        let sigma2 = [inv_gamma(&mut rng, priors.curve_shape, priors.curve_scale), inv_gamma(&mut rng, priors.curve_shape, priors.curve_scale)];
+        let (mut row, mut ys, mut group, mut phi_rows) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            for m in 0..(1 + i % 5) {
+                let tt = ((i * 7 + m * 3) % 11) as f64 / 10.0;
+                let g = (tt >= 0.5) as usize;
+                let basis = [1.0, tt, tt * tt];
+                let mean: f64 = (0..3).map(|a| basis[a] * coef.get(i, a)).sum();
+                row.push(i);
+                group.push(g);
+                ys.push(mean + sigma2[g].sqrt() * normal(&mut rng));
+                phi_rows.push(basis);
+            }
+        }
+        let nm = ys.len();
+        let mut phi = Dense::zeros(nm, 3);
+        for (m, b) in phi_rows.iter().enumerate() {
+            for a in 0..3 {
+                phi.set(m, a, b[a]);
+            }
+        }
+        sim.data.y = Dense::from_vec(n, 3, vec![f64::NAN; n * 3]).unwrap();
+        sim.data.families = vec![Family::Curve; 3];
+        sim.data.offset = None;
+        sim.data.curves = vec![slamglmm::model::CurveSet { traits: vec![0, 1, 2], row, phi, y: ys, group, n_groups: 2 }];
+        let st = Settings { k, nitt: burn + thin * t, burnin: burn, thin, seed: seed + 7, threads: 1, ..Settings::default() };
+        let post = fit(&sim.data, &priors, &st);
+        let mut rrng = task_rng(seed, Block::Hyper, 99, 0);
+        for j in 0..3 {
+            ranks[2 * j].push(rank(&post.h2_total, 3, j, t, sim.h2_total[j], &mut rrng));
+            ranks[2 * j + 1].push(rank(&post.psi, 3, j, t, sim.psi[j], &mut rrng));
+        }
+        for g in 0..2 {
+            ranks[6 + g].push(rank(&post.family, 2, g, t, sigma2[g], &mut rrng));
+        }
+    }
+    let names = ["h2_total[0]", "psi[0]", "h2_total[1]", "psi[1]", "h2_total[2]", "psi[2]", "sigma2[0]", "sigma2[1]"];
+    let res: Vec<(String, f64)> = ranks.iter().zip(names).map(|(r, l)| (l.to_string(), chi_square(r, t, 10))).collect();
+    assert_uniform(&res, "curves");
 }

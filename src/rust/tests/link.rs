@@ -362,3 +362,75 @@ fn probe_steps_match_their_exact_conditionals() {
     let (mh, seh) = mean_se(&h0);
     assert!((mh - mean[0]).abs() < 5.0 * seh, "latent 0: {mh} vs {}", mean[0]);
 }
+
+/// Curves: each individual's basis coefficients given its measurements, with the measurement variances
+/// held fixed, against the closed-form multivariate normal `N(V (Phi' W y + D^-1 eta), V)`.
+#[test]
+fn curve_step_matches_its_exact_conditional() {
+    use slamglmm::link::curves::{draw, CurveData, CurveState};
+    use slamglmm::linalg::{cholesky_in_place, solve_lower, solve_upper_t, Dense};
+    use slamglmm::model::CurveSet;
+    let (n, k) = (3, 3);
+    // individual 0: four times in two variance groups; individual 1: one time; individual 2: none
+    let times: [(usize, f64, usize); 5] = [(0, 0.1, 0), (0, 0.4, 0), (0, 0.7, 1), (0, 1.0, 1), (1, 0.5, 0)];
+    let mut phi = Dense::zeros(times.len(), k);
+    for (m, &(_, t, _)) in times.iter().enumerate() {
+        for a in 0..k {
+            phi.set(m, a, t.powi(a as i32));
+        }
+    }
+    let set = CurveSet {
+        traits: vec![0, 1, 2],
+        row: times.iter().map(|x| x.0).collect(),
+        phi: phi.clone(),
+        y: vec![0.3, 0.9, 1.2, 0.8, -0.4],
+        group: times.iter().map(|x| x.2).collect(),
+        n_groups: 2,
+    };
+    let cd = CurveData::new(&set, n, &[0, 1, 2]);
+    let sigma2 = vec![0.05, 0.3];
+    let mut st = CurveState { sigma2: sigma2.clone(), shape: 2.0, scale: 0.1 };
+    let eta = Dense::from_vec(n, k, (0..n * k).map(|i| 0.1 * i as f64 - 0.3).collect()).unwrap();
+    let v = vec![0.5, 0.8, 0.3];
+    let mut h = Dense::zeros(n, k);
+    let reps = 60_000;
+    let mut x: Vec<Vec<f64>> = vec![Vec::with_capacity(reps); n * k];
+    for it in 0..reps {
+        draw(&cd, &mut st, &eta, &v, &mut h, 0, 5, it);
+        st.sigma2 = sigma2.clone(); // variances held fixed for this check
+        for i in 0..n {
+            for a in 0..k {
+                x[i * k + a].push(h.get(i, a));
+            }
+        }
+    }
+    for i in 0..n {
+        let mut prec = vec![0.0; k * k];
+        let mut lin: Vec<f64> = (0..k).map(|a| eta.get(i, a) / v[a]).collect();
+        for a in 0..k {
+            prec[a * k + a] = 1.0 / v[a];
+        }
+        for (m, &(r, _, g)) in times.iter().enumerate() {
+            if r != i {
+                continue;
+            }
+            for a in 0..k {
+                lin[a] += phi.get(m, a) * set.y[m] / sigma2[g];
+                for b in 0..k {
+                    prec[b * k + a] += phi.get(m, a) * phi.get(m, b) / sigma2[g];
+                }
+            }
+        }
+        assert!(cholesky_in_place(&mut prec, k));
+        let mut mean = lin.clone();
+        solve_lower(&prec, k, &mut mean);
+        solve_upper_t(&prec, k, &mut mean);
+        for a in 0..k {
+            let mut e = vec![0.0; k];
+            e[a] = 1.0;
+            solve_lower(&prec, k, &mut e);
+            solve_upper_t(&prec, k, &mut e);
+            check_chain(&x[i * k + a], mean[a], e[a], 0.03, &format!("curve individual {i} coefficient {a}"));
+        }
+    }
+}

@@ -9,7 +9,7 @@ use extendr_api::prelude::*;
 use extendr_api::Result as RResult;
 
 use crate::grid::Grid;
-use crate::model::{Family, GridRoute, ModelData, Priors, ProbeSet, Settings, Term};
+use crate::model::{CurveSet, Family, GridRoute, ModelData, Priors, ProbeSet, Settings, Term};
 use crate::Dense;
 
 pub fn fail<T>(msg: impl Into<String>) -> RResult<T> {
@@ -141,6 +141,48 @@ impl Input {
             .collect()
     }
 
+    /// The curves: a list of `list(traits, row, group (1-based integers), n_groups, phi (N x k), y)`.
+    fn curves(&self) -> RResult<Vec<CurveSet>> {
+        let r = self.field("curves")?;
+        if r.is_null() {
+            return Ok(Vec::new());
+        }
+        let Some(list) = r.as_list() else { return fail("internal: 'curves' must be a list") };
+        list.values()
+            .enumerate()
+            .map(|(i, c)| {
+                let Some(cl) = c.as_list() else { return fail(format!("internal: curves[[{}]] must be a list", i + 1)) };
+                let m: HashMap<String, Robj> = cl.iter().map(|(k, v)| (k.to_string(), v)).collect();
+                let get = |name: &str| -> RResult<&Robj> {
+                    m.get(name).ok_or_else(|| Error::Other(format!("internal: curves[[{}]]${name} is missing", i + 1)))
+                };
+                let index = |name: &str| -> RResult<Vec<usize>> {
+                    let v = real_vec_of(get(name)?, name)?;
+                    if v.iter().any(|&x| !(x >= 1.0) || x.fract() != 0.0) {
+                        return fail(format!("internal: curves[[{}]]${name} must hold 1-based indices", i + 1));
+                    }
+                    Ok(v.into_iter().map(|x| x as usize - 1).collect())
+                };
+                let phi = match matrix_of(get("phi")?, "phi")? {
+                    Some(p) => p,
+                    None => return fail(format!("internal: curves[[{}]]$phi must be a matrix", i + 1)),
+                };
+                let n_groups = match real_vec_of(get("n_groups")?, "n_groups")?.as_slice() {
+                    [g] if *g >= 1.0 => *g as usize,
+                    _ => return fail(format!("internal: curves[[{}]]$n_groups must be a count", i + 1)),
+                };
+                Ok(CurveSet {
+                    traits: index("traits")?,
+                    row: index("row")?,
+                    phi,
+                    y: real_vec_of(get("y")?, "y")?,
+                    group: index("group")?,
+                    n_groups,
+                })
+            })
+            .collect()
+    }
+
     /// Families per trait from `family` (character) and `n_categories` (integer).
     fn families(&self, p: usize) -> RResult<Vec<Family>> {
         let names = match self.field("family")?.as_str_vector() {
@@ -162,6 +204,7 @@ impl Input {
                 "negbin_pg" => Ok(Family::NegBin { polya_gamma: true }),
                 "poisson" => Ok(Family::Poisson),
                 "probes" => Ok(Family::Probes),
+                "curve" => Ok(Family::Curve),
                 other => fail(format!("internal: unknown family '{other}'")),
             })
             .collect()
@@ -197,6 +240,7 @@ impl Input {
             weights: self.optional_matrix("weights")?,
             offset: self.optional_matrix("offset")?,
             probes: self.probes()?,
+            curves: self.curves()?,
         })
     }
 
@@ -217,6 +261,8 @@ impl Input {
             negbin_rate: self.real("negbin_rate")?,
             probe_shape: self.real("probe_shape")?,
             probe_rate: self.real("probe_rate")?,
+            curve_shape: self.real("curve_shape")?,
+            curve_scale: self.real("curve_scale")?,
         })
     }
 

@@ -19,6 +19,7 @@
 //! law; families sit side by side because each trait's step is its own. Cost: two rotations (`n^2`) per
 //! latent trait and iteration.
 
+pub mod curves;
 pub mod gaussian;
 pub mod laplace;
 pub mod negbin;
@@ -58,6 +59,9 @@ pub struct Observations {
     /// Probes of each latent trait (None for other families), and the prior of their precisions.
     pub probes: Vec<Option<Dense>>,
     pub probe_prior: (f64, f64),
+    /// The curves, and the prior of their measurement variances.
+    pub curves: Vec<curves::CurveData>,
+    pub curve_prior: (f64, f64),
 }
 
 impl Observations {
@@ -74,6 +78,7 @@ impl Observations {
             }
         }
         let x = if latent.is_empty() { Dense::zeros(0, 0) } else { data.x.clone() };
+        let curves = data.curves.iter().map(|c| curves::CurveData::new(c, data.n(), &latent)).collect();
         let probes = latent
             .iter()
             .map(|&j| data.probes.iter().find(|s| s.trait_index == j).map(|s| s.y.clone()))
@@ -87,8 +92,10 @@ impl Observations {
             missing,
             x,
             negbin_prior: (priors.negbin_shape, priors.negbin_rate),
+            curves,
             probes,
             probe_prior: (priors.probe_shape, priors.probe_rate),
+            curve_prior: (priors.curve_shape, priors.curve_scale),
         })
     }
 
@@ -157,6 +164,8 @@ pub struct LinkState {
     pub h: Dense,
     /// Family parameters per latent trait.
     pub params: Vec<TraitParams>,
+    /// Measurement variances of each curve.
+    pub curves: Vec<curves::CurveState>,
     /// The linear predictor `eta` (n x L) and residual variances `v` of the latest step, kept for the
     /// response-scale fitted values (recomputed every iteration; not needed to resume a chain).
     pub eta: Dense,
@@ -180,6 +189,7 @@ impl LinkState {
                         probes::start_latent(col, y);
                     }
                 }
+                Family::Curve => col.iter_mut().for_each(|v| *v = 0.0),
                 Family::Gaussian => col.iter_mut().for_each(|v| {
                     if v.is_nan() {
                         *v = 0.0;
@@ -192,7 +202,7 @@ impl LinkState {
         }
         for (c, &j) in obs.latent.iter().enumerate() {
             params.push(match obs.family(j) {
-                Family::Gaussian | Family::Probit => TraitParams::None,
+                Family::Gaussian | Family::Probit | Family::Curve => TraitParams::None,
                 Family::Ordinal { classes } => TraitParams::Ordinal(ordinal::Cutpoints::start(classes)),
                 Family::NegBin { .. } => {
                     let (shape, rate) = obs.negbin_prior;
@@ -211,7 +221,9 @@ impl LinkState {
         let h = h0.select_cols(&obs.latent);
         let l = obs.latent.len();
         let (en, el) = if obs.any_non_gaussian() { (n, l) } else { (0, 0) };
-        (LinkState { h, params, eta: Dense::zeros(en, el), v: vec![0.0; el] }, h0)
+        let (shape, scale) = obs.curve_prior;
+        let curves = obs.curves.iter().map(|c| curves::CurveState::start(&c.set, shape, scale)).collect();
+        (LinkState { h, params, curves, eta: Dense::zeros(en, el), v: vec![0.0; el] }, h0)
     }
 }
 
@@ -285,10 +297,14 @@ pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkStat
                         probes::draw(&d, y, st, h, &mut rng, &mut prng);
                     }
                 }
-                // Parameters are made for their family in `LinkState::start`; nothing else reaches here.
+                // Curve coefficients are drawn per individual below; parameters are made for their family
+                // in `LinkState::start`, so nothing else reaches here.
                 _ => {}
             }
         });
+    for (index, (cd, st)) in obs.curves.iter().zip(link.curves.iter_mut()).enumerate() {
+        curves::draw(cd, st, &eta, &v, &mut link.h, index, seed, it);
+    }
     let hrot = fx.rot.rotate(&link.h);
     for (c, &j) in cols.iter().enumerate() {
         yt.col_mut(j).copy_from_slice(hrot.col(c));

@@ -37,7 +37,8 @@ pub struct Draw {
     pub sigma2_b: Vec<f64>,
     pub delta: Vec<f64>,
     /// The families' parameters, trait by trait: the free cut-points `g_2..g_{C-1}` of ordinal traits and
-    /// the size r of negative binomial traits.
+    /// the size r of negative binomial traits; then the measurement variances of each curve, group by
+    /// group.
     pub family: Vec<f64>,
 }
 
@@ -104,6 +105,9 @@ impl Recorder {
                 // Probe effects and precisions are many; their posterior means and sds are in the means.
                 TraitParams::None | TraitParams::Poisson(_) | TraitParams::Probes(_) => {}
             }
+        }
+        for c in &st.link.curves {
+            family.extend_from_slice(&c.sigma2);
         }
         Draw {
             lambda: signed(&tr.lambda),
