@@ -65,6 +65,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     weights = obs$weights,
     offset = obs$offset,
     probes = obs$probes,
+    curves = obs$curves,
     k = as.integer(k),
     h2_grid = grid_rust,
     h2_prior = as.double(prior$h2$trait),
@@ -81,6 +82,8 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     negbin_rate = as.double(prior$negbin$rate),
     probe_shape = as.double(prior$probes$shape),
     probe_rate = as.double(prior$probes$rate),
+    curve_shape = as.double(prior$curves$shape),
+    curve_scale = as.double(prior$curves$scale),
     nitt = as.integer(mcmc$nitt),
     burnin = as.integer(mcmc$burnin),
     thin = as.integer(mcmc$thin),
@@ -113,7 +116,14 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     class_levels = parsed$levels,
     offset = parsed$offset,
     weights_given = !is.null(parsed$weights),
-    family_params = slam_family_param_names(parsed$family, parsed$n_categories, parsed$levels),
+    family_params = c(slam_family_param_names(parsed$family, parsed$n_categories, parsed$levels),
+                      unlist(lapply(parsed$curves, function(cv) {
+                        paste0(cv$trait, ":sigma2[", cv$group_levels, "]")
+                      }))),
+    curves = lapply(parsed$curves, function(cv) {
+      c(cv[c("trait", "coef_traits", "basis", "group_levels")], list(y_scale = cv$scale[1L]))
+    }),
+    curve_ids = parsed$curve_ids,
     probes = parsed$probes[c("genes", "gene_of", "probes")],
     Y = parsed$Y,
     X = parsed$X,
@@ -151,7 +161,15 @@ slam_sampler_scale <- function(parsed) {
     Y <- parsed$Y
     Y[] <- NA_real_
     return(list(Y = Y, center = ps$center, scale = ps$scale, weights = NULL, offset = NULL,
-                probes = ps$sets))
+                probes = ps$sets, curves = NULL))
+  }
+  if (!is.null(parsed$curves)) {
+    cs <- slam_curve_scale(parsed$curves)
+    if (!("(Intercept)" %in% colnames(parsed$X))) cs$center[] <- 0
+    Y <- parsed$Y
+    Y[] <- NA_real_
+    return(list(Y = Y, center = cs$center, scale = cs$scale, weights = NULL, offset = NULL,
+                probes = NULL, curves = cs$sets))
   }
   Y <- parsed$Y
   fam <- parsed$family
@@ -175,7 +193,7 @@ slam_sampler_scale <- function(parsed) {
     if (all(off_rust == 0)) off_rust <- NULL
   }
   list(Y = std$Y, center = std$center, scale = std$scale, weights = W, offset = off_rust,
-       probes = NULL)
+       probes = NULL, curves = NULL)
 }
 
 #' The sampler's name of each trait's family (the negative binomial with
@@ -360,6 +378,11 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
   fp_names <- info$family_params
   if (is.null(fp_names)) fp_names <- character(0)
   family_params <- name_dims(get("family_params", c(length(fp_names), nT)), list(fp_names, NULL))
+  # measurement variances of curves back on the data scale
+  for (cv in info$curves) {
+    rows <- startsWith(fp_names, paste0(cv$trait, ":sigma2["))
+    family_params[rows, ] <- family_params[rows, , drop = FALSE] * cv$y_scale^2
+  }
 
   F_mean <- name_dims(get("F_mean", c(n, k)), list(NULL, fac))
   H_mean <- get("H_mean", c(n, p)) * rep(s, each = n) + rep(m, each = n)
@@ -425,6 +448,8 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
     fitted_response = fitted_resp,
     class_probs = class_probs,
     probe_effects = if (length(info$probes$genes)) slam_probe_effects(raw$probes, info$probes, s) else NULL,
+    curves = info$curves,
+    curve_ids = info$curve_ids,
     acceptance = acceptance,
     Y = info$Y,
     X = info$X,

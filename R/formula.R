@@ -44,6 +44,9 @@ slam_parse_formula <- function(formula, data = NULL, factor_formula = NULL, relm
   if (inherits(family, "slam_probes")) {
     return(slam_parse_probes(formula, data, factor_formula, relmat, family, weights, resp, env))
   }
+  if (inherits(family, "slam_curve")) {
+    return(slam_parse_curves(formula, data, factor_formula, relmat, family, weights, resp, env))
+  }
   traits <- names(resp$cols)
   check_response_shape(n, traits)
   families <- slam_resolve_families(family, traits)

@@ -30,7 +30,7 @@ slam_family_line <- function(fit) {
   lab <- c(gaussian = "gaussian", probit = "probit (liability scale)",
            ordinal = "ordinal probit (liability scale)",
            negbin = "negative binomial (log scale)", poisson = "Poisson-lognormal (log scale)",
-           probes = "genes measured by probes")
+           probes = "genes measured by probes", curve = "coefficients of curves")
   tab <- table(factor(f, levels = names(lab)))
   tab <- tab[tab > 0]
   paste0("families: ", paste0(tab, " ", lab[names(tab)], collapse = ", "))
@@ -76,7 +76,7 @@ family_params <- function(fit, prob = 0.95, method = c("quantile", "hpd")) {
   if (is.null(x) || nrow(x) == 0L) return(empty)
   nm <- rownames(x)
   trait <- sub(":[^:]*$", "", nm)
-  type <- ifelse(grepl(":size$", nm), "size", "cutpoint")
+  type <- ifelse(grepl(":size$", nm), "size", ifelse(grepl(":sigma2\\[", nm), "variance", "cutpoint"))
   ci <- slam_intervals(x, prob, method)
   acc <- fit$acceptance
   data.frame(parameter = nm, trait = trait, type = type, estimate = rowMeans(x),

@@ -18,6 +18,7 @@
 #' @importFrom stats model.frame model.matrix terms sd na.pass setNames as.formula
 #' @importFrom stats sigma vcov confint residuals coef fitted predict formula
 #' @importFrom utils head
+#' @importFrom splines bs
 #' @importFrom methods is
 #' @importClassesFrom Matrix Matrix
 NULL

@@ -86,8 +86,13 @@
 #'   gene's standardised probes: a list with `shape` (> 0, default 2) and `rate`
 #'   (> 0, default 0.2), i.e. a prior mean of 10 (the probe's error a tenth of
 #'   the gene's variance) that still allows very noisy probes.
+#' @param curves Prior of the measurement variance `sigma2` of a
+#'   [slam_curve()] model (per trait, or per trait and class of its `variance`),
+#'   `sigma2 ~ inverse-gamma(shape, scale)` on the scale of the standardised
+#'   measurements: `shape` (> 0, default 2) and `scale` (> 0, default 0.1),
+#'   a prior mean of a tenth of the trait's variance.
 #' @return An object of class `"slam_prior"`: a list with elements `R`, `h2`,
-#'   `Lambda`, `B`, `negbin` and `probes` (all elements filled in; `h2$trait` and `h2$factor` hold the
+#'   `Lambda`, `B`, `negbin`, `probes` and `curves` (all elements filled in; `h2$trait` and `h2$factor` hold the
 #'   normalised weights, or the function given) and `h2_grid`, the grid of
 #'   variance proportions for one random-effect term. [SLAMglmm()] replaces
 #'   `h2_grid` and the weights by those of the model's number of terms.
@@ -108,13 +113,15 @@ slam_prior <- function(R = list(V = 1, nu = 3),
                        Lambda = list(nu = 3, a1 = 2.1, a2 = 3.1, delta_min = 1),
                        B = list(shape = 2, scale = 1),
                        negbin = list(shape = 0.01, rate = 0.01),
-                       probes = list(shape = 2, rate = 0.2)) {
+                       probes = list(shape = 2, rate = 0.2),
+                       curves = list(shape = 2, scale = 0.1)) {
   R <- prior_fill(R, "R", list(V = 1, nu = 3))
   h2 <- prior_fill(h2, "h2", list(divisions = 20, trait = NULL, factor = NULL))
   Lambda <- prior_fill(Lambda, "Lambda", list(nu = 3, a1 = 2.1, a2 = 3.1, delta_min = 1))
   B <- prior_fill(B, "B", list(shape = 2, scale = 1))
   negbin <- prior_fill(negbin, "negbin", list(shape = 0.01, rate = 0.01))
   probes <- prior_fill(probes, "probes", list(shape = 2, rate = 0.2))
+  curves <- prior_fill(curves, "curves", list(shape = 2, scale = 0.1))
 
   if (is.matrix(R$V) && length(R$V) > 1L) {
     slam_stop("`prior$R$V` must be a single number, not a matrix: it is the scale of the ",
@@ -141,9 +148,11 @@ slam_prior <- function(R = list(V = 1, nu = 3),
   negbin$rate <- check_number(negbin$rate, "prior$negbin$rate", lower = 0, strict = TRUE)
   probes$shape <- check_number(probes$shape, "prior$probes$shape", lower = 0, strict = TRUE)
   probes$rate <- check_number(probes$rate, "prior$probes$rate", lower = 0, strict = TRUE)
+  curves$shape <- check_number(curves$shape, "prior$curves$shape", lower = 0, strict = TRUE)
+  curves$scale <- check_number(curves$scale, "prior$curves$scale", lower = 0, strict = TRUE)
 
   structure(list(R = R, h2 = h2, Lambda = Lambda, B = B, negbin = negbin, probes = probes,
-                 h2_grid = grid),
+                 curves = curves, h2_grid = grid),
             class = "slam_prior")
 }
 
@@ -352,9 +361,9 @@ as_slam_prior <- function(prior) {
   if (is.null(prior)) return(slam_prior())
   if (!is.list(prior) || is.data.frame(prior)) {
     slam_stop("`prior` must be the result of slam_prior() or a list with elements among ",
-              "R, h2, Lambda, B, negbin, probes.", arg = "prior")
+              "R, h2, Lambda, B, negbin, probes, curves.", arg = "prior")
   }
-  known <- c("R", "h2", "Lambda", "B", "negbin", "probes")
+  known <- c("R", "h2", "Lambda", "B", "negbin", "probes", "curves")
   if (inherits(prior, "slam_prior")) prior$h2_grid <- NULL
   if (length(prior) == 0L) return(slam_prior())
   nm <- names(prior)

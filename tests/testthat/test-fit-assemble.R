@@ -6,7 +6,8 @@
 fit_fields <- c("call", "formula", "factor_formula", "traits", "n", "fixed", "fixed_F",
                 "terms", "factor_terms", "levels", "relmat_given", "data_scale", "family",
                 "n_categories", "class_levels", "draws", "U_mean", "F_mean", "H_mean",
-                "fitted_response", "class_probs", "probe_effects", "acceptance", "Y", "X", "offset", "row_levels",
+                "fitted_response", "class_probs", "probe_effects", "curves", "curve_ids", "acceptance",
+                "Y", "X", "offset", "row_levels",
                 "n_factors", "prior", "mcmc")
 draw_fields <- c("Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "family")
 
@@ -162,10 +163,11 @@ test_that("inputs to Rust are double matrices with the contract's names and type
                         relmat = list(animal = K), n_factors = 2, nitt = 5, burnin = 1, thin = 1)
   inp <- b$input
   expect_identical(names(inp), c("Y", "X", "penalized", "XF", "terms", "family", "n_categories",
-                                 "weights", "offset", "probes", "k", "h2_grid",
+                                 "weights", "offset", "probes", "curves", "k", "h2_grid",
                                  "h2_prior", "h2F_prior", "psi_V", "psi_nu", "lambda_nu", "a1",
                                  "a2", "delta_min", "b_shape", "b_scale", "negbin_shape",
-                                 "negbin_rate", "probe_shape", "probe_rate", "nitt", "burnin",
+                                 "negbin_rate", "probe_shape", "probe_rate", "curve_shape", "curve_scale",
+                                 "nitt", "burnin",
                                  "thin", "seed", "threads", "verbose", "interactive", "grid_route", "cache_mb",
                                  "adapt", "k_max", "adapt_epsilon"))
   for (nm in c("Y", "X", "XF")) {

@@ -1,0 +1,85 @@
+# Repeated measurements on a basis of time: family slam_curve().
+
+curve_data <- function(n_s = 30, per = 5, seed = 1) {
+  set.seed(seed)
+  n <- n_s * per
+  ind <- data.frame(animal = factor(sprintf("a%03d", seq_len(n))),
+                    sire = factor(rep(seq_len(n_s), each = per)),
+                    sex = factor(rep(c("F", "M"), length.out = n)))
+  nt <- sample(2:6, n, replace = TRUE)
+  long <- ind[rep(seq_len(n), nt), ]
+  long$age <- unlist(lapply(nt, function(k) sort(runif(k, 0, 10))))
+  i <- as.integer(long$animal)
+  us <- matrix(rnorm(n_s * 2, sd = c(0.6, 0.3)), n_s, 2, byrow = TRUE)[ind$sire, ]
+  ue <- matrix(rnorm(n * 2, sd = c(1, 0.5)), n, 2, byrow = TRUE)
+  co <- us + ue
+  long$weight <- 10 + (long$sex == "M") + co[i, 1] + (2 + co[i, 2]) * long$age / 5 +
+    rnorm(nrow(long), sd = 0.3)
+  long$height <- 50 + 3 * co[i, 1] + 5 * long$age + rnorm(nrow(long), sd = 1)
+  long$height[c(2, 7, 11)] <- NA
+  long
+}
+
+test_that("curves: coefficient traits, variances on the data scale, covariance functions", {
+  skip_on_cran()
+  long <- curve_data()
+  set.seed(3)
+  fit <- SLAMglmm(cbind(weight, height) ~ sex + (1 | sire), data = long,
+                  family = slam_curve(time = ~ age, id = ~ animal, basis = "poly", df = 2),
+                  n_factors = 2, nitt = 2500, burnin = 800, thin = 3, verbose = FALSE)
+  expect_identical(fit$traits, c("weight.1", "weight.2", "height.1", "height.2"))
+  expect_identical(fit$n, 150L)
+  expect_identical(fit$curve_ids, levels(long$animal))
+  fp <- family_params(fit)
+  expect_identical(fp$parameter, c("weight:sigma2[all]", "height:sigma2[all]"))
+  expect_identical(fp$type, c("variance", "variance"))
+  # measurement variances on the data scale: true 0.09 and 1
+  expect_true(fp$lower[1] < 0.09 * 1.6 && fp$upper[1] > 0.09 / 1.6)
+  expect_true(fp$lower[2] < 1.6 && fp$upper[2] > 1 / 1.6)
+  cf <- covariance_function(fit, times = c(0, 5, 10), trait = "weight", interval = TRUE)
+  expect_named(cf, c("sire", "Residual"))
+  expect_identical(dim(cf$sire), c(3L, 3L))
+  expect_true(isSymmetric(unname(cf$Residual)))
+  expect_true(all(attr(cf$sire, "lower") <= cf$sire + 1e-12 & cf$sire <= attr(cf$sire, "upper") + 1e-12))
+  # the fitted curves follow each animal's measurements
+  pr <- curve_predict(fit, times = long$age[1:3], trait = "weight")
+  expect_identical(dim(pr), c(150L, 3L))
+  expect_equal(unname(pr[1, ]), long$weight[1:3], tolerance = 0.1)
+  g <- curve_predict(fit, times = c(0, 10), type = "genetic")
+  expect_identical(rownames(g), levels(long$sire))
+  # sex acts on every coefficient: males heavier by about 1
+  fe <- fixef(fit)
+  m_curve <- slam_basis_eval(fit$curves[[1]]$basis, 5) %*% fe["sexM", c("weight.1", "weight.2")]
+  expect_equal(as.numeric(m_curve), 1, tolerance = 0.5)
+})
+
+test_that("curve layouts are checked before Rust runs, naming the argument", {
+  long <- curve_data(n_s = 6)
+  go <- function(fam, data = long, f = weight ~ 1 + (1 | sire)) {
+    SLAMglmm(f, data = data, family = fam, nitt = 5, burnin = 1, thin = 1, verbose = FALSE)
+  }
+  expect_error(slam_curve(time = "age", id = ~ animal), "`time` of slam_curve", class = "slamglmm_input_error")
+  expect_error(slam_curve(time = ~ age), "`id` of slam_curve", class = "slamglmm_input_error")
+  expect_error(slam_curve(~ age, ~ animal, basis = "fourier"), "`basis`", class = "slamglmm_input_error")
+  expect_error(go(slam_curve(~ nope, ~ animal)), "could not evaluate `time`", class = "slamglmm_input_error")
+  bad <- long
+  bad$age[3] <- NA
+  expect_error(go(slam_curve(~ age, ~ animal), data = bad), "numeric and finite",
+               class = "slamglmm_input_error")
+  bad <- long
+  bad$sire[2] <- bad$sire[40]
+  expect_error(go(slam_curve(~ age, ~ animal), data = bad), "'sire' varies within an individual",
+               class = "slamglmm_input_error")
+  expect_error(go(slam_curve(~ age, ~ animal), f = weight ~ age + (1 | sire)),
+               "'age' varies within an individual", class = "slamglmm_input_error")
+  e <- tryCatch(go(slam_curve(~ nope, ~ animal)), slamglmm_input_error = function(e) e)
+  expect_identical(e$arg, "family")
+  b <- slam_build_input(weight ~ 1 + (1 | sire), data = long, verbose = FALSE, nitt = 5, burnin = 1,
+                        thin = 1, family = slam_curve(~ age, ~ animal, basis = "bs", df = 4,
+                                                      variance = ~ age > 5))
+  expect_length(b$input$curves, 1L)
+  expect_identical(b$input$curves[[1]]$n_groups, 2)
+  expect_identical(dim(b$input$curves[[1]]$phi), c(nrow(long), 4L))
+  # B-splines with an intercept add up to one: the trait's mean goes to every coefficient
+  expect_equal(unname(b$info$data_scale$center), rep(mean(long$weight), 4), tolerance = 1e-8)
+})
