@@ -6,6 +6,7 @@
 
 use crate::error::{Result, SlamError};
 use crate::grid::Grid;
+pub use crate::link::nonlinear::{Curve as NonlinearCurve, NonlinearSet};
 use crate::linalg::Dense;
 
 /// The observation model of one trait (the link between the data `y_ij` and the latent `h_ij`).
@@ -27,6 +28,8 @@ pub enum Family {
     Probes,
     /// One basis coefficient of a curve measured at an individual's own times (a [`CurveSet`]).
     Curve,
+    /// One parameter of a known non-linear response (a [`NonlinearSet`]).
+    Nonlinear,
 }
 
 impl Family {
@@ -45,6 +48,7 @@ impl Family {
             Family::Poisson => "poisson",
             Family::Probes => "probes",
             Family::Curve => "curve",
+            Family::Nonlinear => "nonlinear",
         }
     }
 }
@@ -113,6 +117,8 @@ pub struct ModelData {
     /// The curves whose coefficients are traits of family [`Family::Curve`] (their column of `y` is not
     /// used).
     pub curves: Vec<CurveSet>,
+    /// The non-linear responses whose parameters are traits of family [`Family::Nonlinear`].
+    pub nonlinear: Vec<NonlinearSet>,
 }
 
 impl ModelData {
@@ -130,6 +136,7 @@ impl ModelData {
             offset: None,
             probes: Vec::new(),
             curves: Vec::new(),
+            nonlinear: Vec::new(),
         }
     }
 }
@@ -309,6 +316,13 @@ impl ModelData {
             if self.family(j) == Family::Curve {
                 continue;
             }
+            let in_nl = self.nonlinear.iter().filter(|c| c.traits.contains(&j)).count();
+            if (self.family(j) == Family::Nonlinear) != (in_nl == 1) || in_nl > 1 {
+                return err(format!("trait {} must be a parameter of exactly one non-linear response if and only if its family is nonlinear", j + 1));
+            }
+            if self.family(j) == Family::Nonlinear {
+                continue;
+            }
             let sets = self.probes.iter().filter(|s| s.trait_index == j).count();
             if self.family(j) == Family::Probes {
                 if sets != 1 {
@@ -330,6 +344,23 @@ impl ModelData {
             }
             if c.y.iter().chain(&c.phi.data).any(|v| !v.is_finite()) || c.traits.iter().any(|&j| j >= p) {
                 return err("a curve's measurements and basis must be finite and its traits must exist");
+            }
+        }
+        for c in &self.nonlinear {
+            let (m, k) = (c.y.len(), c.traits.len());
+            if k != c.curve.n_par() || c.center.len() != k || c.scale.len() != k {
+                return err("a non-linear response needs one trait, centre and scale per parameter");
+            }
+            if c.time.len() != m || c.row.len() != m || c.group.len() != m || c.n_groups == 0 {
+                return err("a non-linear response needs one row, time and group per measurement");
+            }
+            if c.row.iter().any(|&r| r >= n) || c.group.iter().any(|&g| g >= c.n_groups) || c.traits.iter().any(|&j| j >= p) {
+                return err("a non-linear response's measurements must name rows, groups and traits that exist");
+            }
+            if c.y.iter().chain(&c.time).chain(&c.center).any(|v| !v.is_finite())
+                || c.scale.iter().chain([&c.prior_scale]).any(|&s| !(s > 0.0 && s.is_finite()))
+            {
+                return err("a non-linear response's measurements, times, centres and scales must be finite (scales positive)");
             }
         }
         for s in &self.probes {
@@ -395,7 +426,7 @@ impl ModelData {
         let obs = self.y.col(j).iter().filter(|v| !v.is_nan());
         let bad = |what: &str| err(format!("trait {} ({}) {what}", j + 1, fam.name()));
         match fam {
-            Family::Gaussian | Family::Probes | Family::Curve => {}
+            Family::Gaussian | Family::Probes | Family::Curve | Family::Nonlinear => {}
             Family::Probit => {
                 if obs.clone().any(|&v| v != 0.0 && v != 1.0) {
                     return bad("must be coded 0/1");

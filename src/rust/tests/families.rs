@@ -74,7 +74,7 @@ fn simulate_model(families: &[Family], priors: &Priors, k: usize, kin: &Dense, s
     let mut family = Vec::new();
     for (j, f) in families.iter().enumerate() {
         match f {
-            Family::Gaussian | Family::Probes | Family::Curve => {}
+            Family::Gaussian | Family::Probes | Family::Curve | Family::Nonlinear => {}
             Family::Probit => y.col_mut(j).iter_mut().for_each(|v| *v = (*v > 0.0) as u8 as f64),
             Family::Ordinal { classes } => {
                 assert_eq!(*classes, 3);
@@ -426,4 +426,69 @@ fn sbc_curves() {
     let names = ["h2_total[0]", "psi[0]", "h2_total[1]", "psi[1]", "h2_total[2]", "psi[2]", "sigma2[0]", "sigma2[1]"];
     let res: Vec<(String, f64)> = ranks.iter().zip(names).map(|(r, l)| (l.to_string(), chi_square(r, t, 10))).collect();
     assert_uniform(&res, "curves");
+}
+
+/// A logistic growth curve (asymptote, midpoint, scale per individual, on a standardised scale around
+/// centres 10, 5, 1.5 with scales 2, 1, 0.3), individuals measured at four to eight times: SBC of the
+/// parameters' h2_total and psi and of the measurement variance, with elliptical slice sampling.
+#[test]
+fn sbc_nonlinear_logistic() {
+    use slamglmm::model::{NonlinearCurve, NonlinearSet};
+    let k = 1;
+    let kin = half_sib_kinship(10, 4);
+    let n = kin.nrow;
+    let priors = Priors {
+        psi_v: 0.3,
+        psi_nu: 10.0,
+        ..one_term_priors(vec![0.0, 0.2, 0.4, 0.6, 0.8], vec![0.2; 5], vec![0.2; 5])
+    };
+    let (center, scale) = (vec![10.0, 5.0, 1.5], vec![2.0, 1.0, 0.3]);
+    let prior_scale = 0.5;
+    let fams = [Family::Gaussian; 3];
+    let (reps, burn, thin, t) = (200, 400, 10, 100);
+    let mut ranks = vec![Vec::new(); 7];
+    for rep in 0..reps {
+        let seed = 13_000 + 1000 * rep as u64;
+        let mut sim = simulate_model(&fams, &priors, k, &kin, seed);
+        let mut rng = task_rng(seed, Block::Hyper, 67, 0);
+        let par = sim.data.y.clone();
+        let sigma2 = inv_gamma(&mut rng, priors.curve_shape, prior_scale);
+        let (mut row, mut time, mut ys) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            let p: Vec<f64> = (0..3).map(|a| center[a] + scale[a] * par.get(i, a)).collect();
+            for m in 0..(4 + i % 5) {
+                let tt = 10.0 * ((i * 5 + m * 3) % 13) as f64 / 12.0;
+                row.push(i);
+                time.push(tt);
+                ys.push(NonlinearCurve::Logistic.eval(&p, tt) + sigma2.sqrt() * normal(&mut rng));
+            }
+        }
+        let nm = ys.len();
+        sim.data.y = Dense::from_vec(n, 3, vec![f64::NAN; n * 3]).unwrap();
+        sim.data.families = vec![Family::Nonlinear; 3];
+        sim.data.offset = None;
+        sim.data.nonlinear = vec![NonlinearSet {
+            curve: NonlinearCurve::Logistic,
+            traits: vec![0, 1, 2],
+            center: center.clone(),
+            scale: scale.clone(),
+            row,
+            time,
+            y: ys,
+            group: vec![0; nm],
+            n_groups: 1,
+            prior_scale,
+        }];
+        let st = Settings { k, nitt: burn + thin * t, burnin: burn, thin, seed: seed + 7, threads: 1, ..Settings::default() };
+        let post = fit(&sim.data, &priors, &st);
+        let mut rrng = task_rng(seed, Block::Hyper, 99, 0);
+        for j in 0..3 {
+            ranks[2 * j].push(rank(&post.h2_total, 3, j, t, sim.h2_total[j], &mut rrng));
+            ranks[2 * j + 1].push(rank(&post.psi, 3, j, t, sim.psi[j], &mut rrng));
+        }
+        ranks[6].push(rank(&post.family, 1, 0, t, sigma2, &mut rrng));
+    }
+    let names = ["h2_total[A]", "psi[A]", "h2_total[xmid]", "psi[xmid]", "h2_total[scal]", "psi[scal]", "sigma2"];
+    let res: Vec<(String, f64)> = ranks.iter().zip(names).map(|(r, l)| (l.to_string(), chi_square(r, t, 10))).collect();
+    assert_uniform(&res, "nonlinear logistic");
 }

@@ -9,7 +9,7 @@ use extendr_api::prelude::*;
 use extendr_api::Result as RResult;
 
 use crate::grid::Grid;
-use crate::model::{CurveSet, Family, GridRoute, ModelData, Priors, ProbeSet, Settings, Term};
+use crate::model::{CurveSet, Family, GridRoute, ModelData, NonlinearCurve, NonlinearSet, Priors, ProbeSet, Settings, Term};
 use crate::Dense;
 
 pub fn fail<T>(msg: impl Into<String>) -> RResult<T> {
@@ -183,6 +183,59 @@ impl Input {
             .collect()
     }
 
+    /// The non-linear responses: a list of `list(curve, traits, center, scale, row, time, y, group,
+    /// n_groups, prior_scale)` (indices 1-based).
+    fn nonlinear(&self) -> RResult<Vec<NonlinearSet>> {
+        let r = self.field("nonlinear")?;
+        if r.is_null() {
+            return Ok(Vec::new());
+        }
+        let Some(list) = r.as_list() else { return fail("internal: 'nonlinear' must be a list") };
+        list.values()
+            .enumerate()
+            .map(|(i, c)| {
+                let Some(cl) = c.as_list() else { return fail(format!("internal: nonlinear[[{}]] must be a list", i + 1)) };
+                let m: HashMap<String, Robj> = cl.iter().map(|(k, v)| (k.to_string(), v)).collect();
+                let get = |name: &str| -> RResult<&Robj> {
+                    m.get(name).ok_or_else(|| Error::Other(format!("internal: nonlinear[[{}]]${name} is missing", i + 1)))
+                };
+                let reals = |name: &str| -> RResult<Vec<f64>> { real_vec_of(get(name)?, name) };
+                let index = |name: &str| -> RResult<Vec<usize>> {
+                    let v = reals(name)?;
+                    if v.iter().any(|&x| !(x >= 1.0) || x.fract() != 0.0) {
+                        return fail(format!("internal: nonlinear[[{}]]${name} must hold 1-based indices", i + 1));
+                    }
+                    Ok(v.into_iter().map(|x| x as usize - 1).collect())
+                };
+                let curve = match get("curve")?.as_str() {
+                    Some("logistic") => NonlinearCurve::Logistic,
+                    Some("gompertz") => NonlinearCurve::Gompertz,
+                    Some("exponential") => NonlinearCurve::Exponential,
+                    Some("micmen") => NonlinearCurve::MichaelisMenten,
+                    other => return fail(format!("internal: unknown non-linear curve {other:?}")),
+                };
+                let one = |name: &str| -> RResult<f64> {
+                    match reals(name)?.as_slice() {
+                        [x] => Ok(*x),
+                        _ => fail(format!("internal: nonlinear[[{}]]${name} must be one number", i + 1)),
+                    }
+                };
+                Ok(NonlinearSet {
+                    curve,
+                    traits: index("traits")?,
+                    center: reals("center")?,
+                    scale: reals("scale")?,
+                    row: index("row")?,
+                    time: reals("time")?,
+                    y: reals("y")?,
+                    group: index("group")?,
+                    n_groups: one("n_groups")? as usize,
+                    prior_scale: one("prior_scale")?,
+                })
+            })
+            .collect()
+    }
+
     /// Families per trait from `family` (character) and `n_categories` (integer).
     fn families(&self, p: usize) -> RResult<Vec<Family>> {
         let names = match self.field("family")?.as_str_vector() {
@@ -205,6 +258,7 @@ impl Input {
                 "poisson" => Ok(Family::Poisson),
                 "probes" => Ok(Family::Probes),
                 "curve" => Ok(Family::Curve),
+                "nonlinear" => Ok(Family::Nonlinear),
                 other => fail(format!("internal: unknown family '{other}'")),
             })
             .collect()
@@ -241,6 +295,7 @@ impl Input {
             offset: self.optional_matrix("offset")?,
             probes: self.probes()?,
             curves: self.curves()?,
+            nonlinear: self.nonlinear()?,
         })
     }
 

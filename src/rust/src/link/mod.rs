@@ -20,9 +20,11 @@
 //! latent trait and iteration.
 
 pub mod curves;
+pub mod ess;
 pub mod gaussian;
 pub mod laplace;
 pub mod negbin;
+pub mod nonlinear;
 pub mod ordinal;
 pub mod poisson;
 pub mod polya_gamma;
@@ -62,6 +64,8 @@ pub struct Observations {
     /// The curves, and the prior of their measurement variances.
     pub curves: Vec<curves::CurveData>,
     pub curve_prior: (f64, f64),
+    /// The non-linear responses.
+    pub nonlinear: Vec<nonlinear::NonlinearData>,
 }
 
 impl Observations {
@@ -79,6 +83,7 @@ impl Observations {
         }
         let x = if latent.is_empty() { Dense::zeros(0, 0) } else { data.x.clone() };
         let curves = data.curves.iter().map(|c| curves::CurveData::new(c, data.n(), &latent)).collect();
+        let nonlinear = data.nonlinear.iter().map(|c| nonlinear::NonlinearData::new(c, data.n(), &latent)).collect();
         let probes = latent
             .iter()
             .map(|&j| data.probes.iter().find(|s| s.trait_index == j).map(|s| s.y.clone()))
@@ -93,6 +98,7 @@ impl Observations {
             x,
             negbin_prior: (priors.negbin_shape, priors.negbin_rate),
             curves,
+            nonlinear,
             probes,
             probe_prior: (priors.probe_shape, priors.probe_rate),
             curve_prior: (priors.curve_shape, priors.curve_scale),
@@ -164,8 +170,9 @@ pub struct LinkState {
     pub h: Dense,
     /// Family parameters per latent trait.
     pub params: Vec<TraitParams>,
-    /// Measurement variances of each curve.
+    /// Measurement variances of each curve and each non-linear response.
     pub curves: Vec<curves::CurveState>,
+    pub nonlinear: Vec<nonlinear::NonlinearState>,
     /// The linear predictor `eta` (n x L) and residual variances `v` of the latest step, kept for the
     /// response-scale fitted values (recomputed every iteration; not needed to resume a chain).
     pub eta: Dense,
@@ -189,7 +196,7 @@ impl LinkState {
                         probes::start_latent(col, y);
                     }
                 }
-                Family::Curve => col.iter_mut().for_each(|v| *v = 0.0),
+                Family::Curve | Family::Nonlinear => col.iter_mut().for_each(|v| *v = 0.0),
                 Family::Gaussian => col.iter_mut().for_each(|v| {
                     if v.is_nan() {
                         *v = 0.0;
@@ -202,7 +209,7 @@ impl LinkState {
         }
         for (c, &j) in obs.latent.iter().enumerate() {
             params.push(match obs.family(j) {
-                Family::Gaussian | Family::Probit | Family::Curve => TraitParams::None,
+                Family::Gaussian | Family::Probit | Family::Curve | Family::Nonlinear => TraitParams::None,
                 Family::Ordinal { classes } => TraitParams::Ordinal(ordinal::Cutpoints::start(classes)),
                 Family::NegBin { .. } => {
                     let (shape, rate) = obs.negbin_prior;
@@ -223,7 +230,8 @@ impl LinkState {
         let (en, el) = if obs.any_non_gaussian() { (n, l) } else { (0, 0) };
         let (shape, scale) = obs.curve_prior;
         let curves = obs.curves.iter().map(|c| curves::CurveState::start(&c.set, shape, scale)).collect();
-        (LinkState { h, params, curves, eta: Dense::zeros(en, el), v: vec![0.0; el] }, h0)
+        let nonlinear = obs.nonlinear.iter().map(|c| nonlinear::NonlinearState::start(c, shape)).collect();
+        (LinkState { h, params, curves, nonlinear, eta: Dense::zeros(en, el), v: vec![0.0; el] }, h0)
     }
 }
 
@@ -304,6 +312,9 @@ pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkStat
         });
     for (index, (cd, st)) in obs.curves.iter().zip(link.curves.iter_mut()).enumerate() {
         curves::draw(cd, st, &eta, &v, &mut link.h, index, seed, it);
+    }
+    for (index, (nd, st)) in obs.nonlinear.iter().zip(link.nonlinear.iter_mut()).enumerate() {
+        nonlinear::draw(nd, st, &eta, &v, &mut link.h, index, seed, it, burnin);
     }
     let hrot = fx.rot.rotate(&link.h);
     for (c, &j) in cols.iter().enumerate() {

@@ -109,6 +109,9 @@ impl Recorder {
         for c in &st.link.curves {
             family.extend_from_slice(&c.sigma2);
         }
+        for c in &st.link.nonlinear {
+            family.extend_from_slice(&c.sigma2);
+        }
         Draw {
             lambda: signed(&tr.lambda),
             b: tr.b.clone(),

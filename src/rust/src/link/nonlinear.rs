@@ -1,0 +1,198 @@
+//! Known non-linear responses: measurement m of individual i at time `t_m` is
+//!
+//! `y_m = g(c + s o h_i, t_m) + e_m`,  `e_m ~ N(0, sigma2_{grp(m)})`,
+//!
+//! where `h_i` are the individual's latent traits (the curve's parameters on a standardised scale: centre
+//! c and scale s given by R) and g one of the common forms, evaluated here:
+//!
+//! * logistic `A / (1 + exp((x - t) / w))` (A: asymptote, x: midpoint, w: scale; nls' SSlogis);
+//! * Gompertz `A exp(-b exp(-c t))`;
+//! * exponential `A exp(r t)`;
+//! * Michaelis-Menten `V t / (K + t)` (nls' SSmicmen).
+//!
+//! Each individual's parameters move by one elliptical slice sampling step (`ess.rs`: exact, no tuning)
+//! with prior `N(eta_i, diag(v))` and likelihood `-sum_m (y_m - g)^2 / (2 sigma2)`; an individual without
+//! measurements gets a draw from the prior. The variances are inverse gamma given the residuals.
+
+use rayon::prelude::*;
+
+use super::ess;
+use crate::linalg::Dense;
+use crate::rng::{inv_gamma, normal, task_rng, Block};
+
+/// Individuals per parallel task (fixed, so draws do not depend on the thread count).
+const ROWS: usize = 32;
+
+/// The built-in response functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Curve {
+    Logistic,
+    Gompertz,
+    Exponential,
+    MichaelisMenten,
+}
+
+impl Curve {
+    /// Number of parameters.
+    pub fn n_par(&self) -> usize {
+        match self {
+            Curve::Logistic | Curve::Gompertz => 3,
+            Curve::Exponential | Curve::MichaelisMenten => 2,
+        }
+    }
+
+    /// `g(theta, t)` on the natural scale of the parameters.
+    pub fn eval(&self, p: &[f64], t: f64) -> f64 {
+        match self {
+            Curve::Logistic => p[0] / (1.0 + ((p[1] - t) / p[2]).exp()),
+            Curve::Gompertz => p[0] * (-p[1] * (-p[2] * t).exp()).exp(),
+            Curve::Exponential => p[0] * (p[1] * t).exp(),
+            Curve::MichaelisMenten => p[0] * t / (p[1] + t),
+        }
+    }
+}
+
+/// One non-linear response of the model.
+#[derive(Clone, Debug)]
+pub struct NonlinearSet {
+    pub curve: Curve,
+    /// The parameter traits, in the order of the curve's parameters.
+    pub traits: Vec<usize>,
+    /// Centre and scale of each parameter: parameter = centre + scale x latent trait.
+    pub center: Vec<f64>,
+    pub scale: Vec<f64>,
+    /// Individual (row) and time of each measurement, the measurements, their variance groups.
+    pub row: Vec<usize>,
+    pub time: Vec<f64>,
+    pub y: Vec<f64>,
+    pub group: Vec<usize>,
+    pub n_groups: usize,
+    /// Scale of the inverse-gamma prior of the measurement variances (data scale of the measurements).
+    pub prior_scale: f64,
+}
+
+/// A response's data, indexed by individual.
+pub struct NonlinearData {
+    pub set: NonlinearSet,
+    pub by_row: Vec<Vec<usize>>,
+    /// Positions of the parameter traits among the latent traits.
+    pub pos: Vec<usize>,
+}
+
+impl NonlinearData {
+    pub fn new(set: &NonlinearSet, n: usize, latent: &[usize]) -> Self {
+        let mut by_row = vec![Vec::new(); n];
+        for (m, &r) in set.row.iter().enumerate() {
+            by_row[r].push(m);
+        }
+        let pos = set.traits.iter().map(|j| latent.iter().position(|l| l == j).unwrap_or(0)).collect();
+        NonlinearData { set: set.clone(), by_row, pos }
+    }
+
+    /// Log-likelihood of individual i's measurements at standardised parameters `h` (minus infinity where
+    /// g is not finite).
+    pub fn loglik(&self, i: usize, h: &[f64], sigma2: &[f64]) -> f64 {
+        let set = &self.set;
+        let par: Vec<f64> = (0..h.len()).map(|a| set.center[a] + set.scale[a] * h[a]).collect();
+        let mut l = 0.0;
+        for &m in &self.by_row[i] {
+            let g = set.curve.eval(&par, set.time[m]);
+            if !g.is_finite() {
+                return f64::NEG_INFINITY;
+            }
+            l -= (set.y[m] - g).powi(2) / (2.0 * sigma2[set.group[m]]);
+        }
+        l
+    }
+}
+
+/// Measurement variances of one response, per group.
+#[derive(Clone, Debug)]
+pub struct NonlinearState {
+    pub sigma2: Vec<f64>,
+    /// Prior sigma2 ~ iG(shape, scale) (data scale of the measurements).
+    pub shape: f64,
+    pub scale: f64,
+    /// Likelihood evaluations of the slice sampler after burn-in, and individuals updated.
+    pub evaluations: u64,
+    pub updates: u64,
+}
+
+impl NonlinearState {
+    /// Starts at the variance of the measurements about the curve at the centre parameters.
+    pub fn start(nd: &NonlinearData, shape: f64) -> Self {
+        let scale = nd.set.prior_scale;
+        let set = &nd.set;
+        let mut ss = vec![0.0f64; set.n_groups];
+        let mut cnt = vec![0.0f64; set.n_groups];
+        for m in 0..set.y.len() {
+            let g = set.curve.eval(&set.center, set.time[m]);
+            if g.is_finite() {
+                ss[set.group[m]] += (set.y[m] - g).powi(2);
+                cnt[set.group[m]] += 1.0;
+            }
+        }
+        let sigma2 = (0..set.n_groups).map(|g| (ss[g] / cnt[g].max(1.0)).max(1e-8)).collect();
+        NonlinearState { sigma2, shape, scale, evaluations: 0, updates: 0 }
+    }
+}
+
+/// Moves every individual's parameters (columns `nd.pos` of `h`), then the measurement variances.
+#[allow(clippy::too_many_arguments)]
+pub fn draw(nd: &NonlinearData, st: &mut NonlinearState, eta: &Dense, v: &[f64], h: &mut Dense, index: usize, seed: u64, it: usize, burnin: bool) {
+    let n = h.nrow;
+    let k = nd.pos.len();
+    let vk: Vec<f64> = nd.pos.iter().map(|&c| v[c]).collect();
+    let sigma2 = st.sigma2.clone();
+    let hh = &*h;
+    let rows: Vec<(Vec<f64>, usize)> = (0..n.div_ceil(ROWS))
+        .into_par_iter()
+        .map(|chunk| {
+            let (lo, hi) = (chunk * ROWS, ((chunk + 1) * ROWS).min(n));
+            let mut out = Vec::with_capacity((hi - lo) * k);
+            let mut evals = 0;
+            for i in lo..hi {
+                let mean: Vec<f64> = nd.pos.iter().map(|&c| eta.get(i, c)).collect();
+                let mut f: Vec<f64> = nd.pos.iter().map(|&c| hh.get(i, c)).collect();
+                let mut rng = task_rng(seed, Block::Link, (1 << 45) | (index << 32) | i, it);
+                if nd.by_row[i].is_empty() {
+                    for a in 0..k {
+                        f[a] = mean[a] + vk[a].sqrt() * normal(&mut rng);
+                    }
+                } else {
+                    let ll = |x: &[f64]| nd.loglik(i, x, &sigma2);
+                    evals += ess::step(&mut f, &mean, &vk, &ll, &mut rng);
+                }
+                out.extend(f);
+            }
+            (out, evals)
+        })
+        .collect();
+    let mut evals = 0;
+    for (chunk, (vals, e)) in rows.iter().enumerate() {
+        evals += e;
+        for (r, row) in vals.chunks(k).enumerate() {
+            let i = chunk * ROWS + r;
+            for (a, &c) in nd.pos.iter().enumerate() {
+                h.set(i, c, row[a]);
+            }
+        }
+    }
+    if !burnin {
+        st.evaluations += evals as u64;
+        st.updates += nd.by_row.iter().filter(|r| !r.is_empty()).count() as u64;
+    }
+    let set = &nd.set;
+    let mut ss = vec![0.0; set.n_groups];
+    let mut cnt = vec![0.0; set.n_groups];
+    for m in 0..set.y.len() {
+        let i = set.row[m];
+        let par: Vec<f64> = (0..k).map(|a| set.center[a] + set.scale[a] * h.get(i, nd.pos[a])).collect();
+        ss[set.group[m]] += (set.y[m] - set.curve.eval(&par, set.time[m])).powi(2);
+        cnt[set.group[m]] += 1.0;
+    }
+    let mut rng = task_rng(seed, Block::LinkParams, (1 << 45) | index, it);
+    for g in 0..set.n_groups {
+        st.sigma2[g] = inv_gamma(&mut rng, st.shape + 0.5 * cnt[g], st.scale + 0.5 * ss[g]);
+    }
+}
