@@ -66,6 +66,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     offset = obs$offset,
     probes = obs$probes,
     curves = obs$curves,
+    nonlinear = slam_nonlinear_prior(obs$nonlinear, parsed$nonlinear, prior),
     k = as.integer(k),
     h2_grid = grid_rust,
     h2_prior = as.double(prior$h2$trait),
@@ -117,11 +118,13 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     offset = parsed$offset,
     weights_given = !is.null(parsed$weights),
     family_params = c(slam_family_param_names(parsed$family, parsed$n_categories, parsed$levels),
-                      unlist(lapply(parsed$curves, function(cv) {
+                      unlist(lapply(c(parsed$curves, parsed$nonlinear), function(cv) {
                         paste0(cv$trait, ":sigma2[", cv$group_levels, "]")
                       }))),
-    curves = lapply(parsed$curves, function(cv) {
-      c(cv[c("trait", "coef_traits", "basis", "group_levels")], list(y_scale = cv$scale[1L]))
+    curves = lapply(c(parsed$curves, parsed$nonlinear), function(cv) {
+      keep <- intersect(names(cv), c("trait", "coef_traits", "basis", "group_levels", "curve",
+                                     "parameters", "y_scale"))
+      cv[keep]
     }),
     curve_ids = parsed$curve_ids,
     probes = parsed$probes[c("genes", "gene_of", "probes")],
@@ -162,6 +165,19 @@ slam_sampler_scale <- function(parsed) {
     Y[] <- NA_real_
     return(list(Y = Y, center = ps$center, scale = ps$scale, weights = NULL, offset = NULL,
                 probes = ps$sets, curves = NULL))
+  }
+  if (!is.null(parsed$nonlinear)) {
+    Y <- parsed$Y
+    Y[] <- NA_real_
+    sets <- lapply(parsed$nonlinear, function(nl) {
+      list(curve = nl$curve, traits = as.double(nl$traits), center = nl$center, scale = nl$scale,
+           row = as.double(nl$row), time = nl$time, y = nl$y, group = as.double(nl$group),
+           n_groups = as.double(nl$n_groups), prior_scale = NA_real_)
+    })
+    center <- unlist(lapply(parsed$nonlinear, function(nl) stats::setNames(nl$center, nl$coef_traits)))
+    scale <- unlist(lapply(parsed$nonlinear, function(nl) stats::setNames(nl$scale, nl$coef_traits)))
+    return(list(Y = Y, center = center, scale = scale, weights = NULL, offset = NULL,
+                probes = NULL, curves = NULL, nonlinear = sets))
   }
   if (!is.null(parsed$curves)) {
     cs <- slam_curve_scale(parsed$curves)
@@ -529,4 +545,16 @@ fit_dimnames <- function(dims, dn) {
 name_dims <- function(x, dn) {
   dimnames(x) <- fit_dimnames(dim(x), dn)
   x
+}
+
+#' The prior scale of the measurement variance of each non-linear response:
+#' `prior$curves$scale` times the variance of its measurements (they are not
+#' standardised)
+#' @noRd
+slam_nonlinear_prior <- function(sets, parsed_sets, prior) {
+  if (is.null(sets)) return(NULL)
+  for (i in seq_along(sets)) {
+    sets[[i]]$prior_scale <- prior$curves$scale * stats::var(parsed_sets[[i]]$y)
+  }
+  sets
 }

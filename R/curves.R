@@ -147,9 +147,14 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
     slam_stop("measured trait(s) ", paste0("'", bad, "'", collapse = ", "), " are not numeric.",
               arg = "formula")
   }
-  spec <- slam_basis_make(family$basis, family$df, time)
-  Phi <- slam_basis_eval(spec, time)
-  K <- spec$df
+  nonlinear <- inherits(family, "slam_nonlinear")
+  if (!nonlinear) {
+    spec <- slam_basis_make(family$basis, family$df, time)
+    Phi <- slam_basis_eval(spec, time)
+    K <- spec$df
+  } else {
+    K <- length(family$parameters)
+  }
   ids <- levels(id)
   n <- length(ids)
   row <- as.integer(id)
@@ -179,14 +184,26 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
     m <- mean(y[obs])
     s <- sd_scaled(y[obs])
     if (!(s > 0)) slam_stop("measured trait '", measured[t], "' is constant.", arg = "formula")
-    names_t <- paste0(measured[t], ".", seq_len(K))
-    # coefficients of the constant function, to move the trait's mean onto them
-    const <- qr.solve(Phi[obs, , drop = FALSE], rep(1, sum(obs)))
-    curves[[t]] <- list(trait = measured[t], coef_traits = names_t, basis = spec,
-                        traits = length(traits) + seq_len(K), row = row[obs],
-                        phi = Phi[obs, , drop = FALSE], y = (y[obs] - m) / s,
-                        group = as.integer(vgroup[obs]), n_groups = nlevels(vgroup),
-                        group_levels = levels(vgroup), center = m * const, scale = rep(s, K))
+    if (nonlinear) {
+      names_t <- paste0(measured[t], ".", family$parameters)
+      st <- slam_nonlinear_start(family, time[obs], y[obs], measured[t])
+      curves[[t]] <- list(trait = measured[t], coef_traits = names_t, curve = family$curve,
+                          parameters = family$parameters,
+                          traits = length(traits) + seq_len(K), row = row[obs], time = time[obs],
+                          y = y[obs], group = as.integer(vgroup[obs]), n_groups = nlevels(vgroup),
+                          group_levels = levels(vgroup), center = st$center, scale = st$scale,
+                          y_scale = 1)
+    } else {
+      names_t <- paste0(measured[t], ".", seq_len(K))
+      # coefficients of the constant function, to move the trait's mean onto them
+      const <- qr.solve(Phi[obs, , drop = FALSE], rep(1, sum(obs)))
+      curves[[t]] <- list(trait = measured[t], coef_traits = names_t, basis = spec,
+                          traits = length(traits) + seq_len(K), row = row[obs],
+                          phi = Phi[obs, , drop = FALSE], y = (y[obs] - m) / s,
+                          group = as.integer(vgroup[obs]), n_groups = nlevels(vgroup),
+                          group_levels = levels(vgroup), center = m * const, scale = rep(s, K),
+                          y_scale = s)
+    }
     traits <- c(traits, names_t)
     per_ind <- tapply(y, row, function(v) if (all(is.na(v))) NA_real_ else mean(v, na.rm = TRUE))
     stand <- cbind(stand, matrix(as.double(per_ind[as.character(seq_len(n))]), n, K))
@@ -200,11 +217,11 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
   parsed$formula <- formula
   parsed$Y <- stand
   rownames(parsed$Y) <- ids
-  parsed$family <- stats::setNames(rep("curve", length(traits)), traits)
+  parsed$family <- stats::setNames(rep(if (nonlinear) "nonlinear" else "curve", length(traits)), traits)
   parsed$n_categories <- stats::setNames(integer(length(traits)), traits)
   parsed$levels <- stats::setNames(vector("list", length(traits)), traits)
   parsed$families <- stats::setNames(rep(list(family), length(traits)), traits)
-  parsed$curves <- curves
+  if (nonlinear) parsed$nonlinear <- curves else parsed$curves <- curves
   parsed$curve_ids <- ids
   parsed
 }
@@ -243,6 +260,10 @@ slam_curve_scale <- function(curves) {
 #' @export
 covariance_function <- function(fit, times, trait = NULL, interval = FALSE, prob = 0.95) {
   cv <- slam_fit_curve(fit, trait)
+  if (!is.null(cv$curve)) {
+    stop("covariance functions are linear in the coefficients: they are for slam_curve() fits; ",
+         "for a non-linear curve use VarCorr() on its parameters.", call. = FALSE)
+  }
   B <- slam_basis_eval(cv$basis, as.double(times))
   idx <- match(cv$coef_traits, slam_traits(fit))
   comps <- slam_cov_components(fit)
@@ -284,13 +305,14 @@ covariance_function <- function(fit, times, trait = NULL, interval = FALSE, prob
 #' @param fixed for `type = "genetic"`, add the population curve of the
 #'   intercept (`TRUE`, default) or give the genetic deviation only.
 #' @return A matrix: one row per individual (or level), one column per time.
+#'   For [slam_nonlinear()] fits the curve is evaluated at the posterior-mean
+#'   parameters (a plug-in value, not the posterior mean of the curve).
 #' @seealso [slam_curve()], [covariance_function()]
 #' @export
 curve_predict <- function(fit, times, trait = NULL, type = c("fitted", "genetic"), term = NULL,
                           fixed = TRUE) {
   type <- match.arg(type)
   cv <- slam_fit_curve(fit, trait)
-  B <- slam_basis_eval(cv$basis, as.double(times))
   if (type == "fitted") {
     C <- as.matrix(fit$H_mean)[, cv$coef_traits, drop = FALSE]
     rn <- fit$curve_ids
@@ -302,7 +324,13 @@ curve_predict <- function(fit, times, trait = NULL, type = c("fitted", "genetic"
     }
     rn <- rownames(C)
   }
-  out <- C %*% t(B)
+  if (is.null(cv$curve)) {
+    out <- C %*% t(slam_basis_eval(cv$basis, as.double(times)))
+  } else {
+    # a non-linear curve at the posterior-mean parameters (a plug-in value)
+    out <- t(apply(C, 1L, function(par) slam_nonlinear_eval(cv$curve, par, as.double(times))))
+    if (length(times) == 1L) out <- t(out)
+  }
   dimnames(out) <- list(rn, format(times))
   out
 }
@@ -320,4 +348,124 @@ slam_fit_curve <- function(fit, trait = NULL) {
          ".", call. = FALSE)
   }
   cvs[[i]]
+}
+
+#' Known non-linear growth curves of individuals
+#'
+#' `family = slam_nonlinear(...)` declares long data (one row per
+#' measurement) of a response that follows a known non-linear function of
+#' time, whose parameters vary among individuals and are the latent traits of
+#' the factor mixed model:
+#' \deqn{y_m = g(\theta_i, t_m) + e_m, \qquad e_m \sim N(0, \sigma^2),}{y_m = g(theta_i, t_m) + e_m,   e_m ~ N(0, sigma2),}
+#' as in a non-linear mixed model (nlme's `nlme()`), with the genetic and
+#' residual covariances among the parameters and their heritabilities from
+#' the factor model. The built-in curves (evaluated in Rust):
+#' * `"logistic"`: `Asym / (1 + exp((xmid - t) / scal))` (nls' `SSlogis`);
+#' * `"gompertz"`: `Asym * exp(-b * exp(-c * t))`;
+#' * `"exponential"`: `A * exp(r * t)`;
+#' * `"micmen"`: `Vm * t / (K + t)` (Michaelis-Menten, nls' `SSmicmen`).
+#' Each individual's parameters move by elliptical slice sampling (Murray,
+#' Adams and MacKay 2010): exact, with no tuning.
+#'
+#' The latent traits are the parameters on a working scale,
+#' `theta = start + scale * h`, on which the priors of [slam_prior()] act.
+#' `start` defaults to a fit of the curve to all measurements pooled
+#' ([stats::nls()] with the matching self-starting model), `scale` to a quarter
+#' of the absolute start values; give them when the pooled fit fails or when
+#' the parameters vary more than that among individuals. Reported values
+#' (`fixef()`, `ranef()`, `VarCorr()`, `curve_predict()`) are on the natural
+#' scale of the parameters.
+#'
+#' @param curve one of `"logistic"`, `"gompertz"`, `"exponential"`,
+#'   `"micmen"`.
+#' @param time,id,variance as in [slam_curve()].
+#' @param start optional named numeric vector of typical parameter values.
+#' @param scale optional named numeric vector of positive working scales.
+#' @return An object of class `c("slam_nonlinear", "slam_family")`.
+#' @seealso [slam_curve()], [curve_predict()]
+#' @examples
+#' set.seed(2)
+#' ind <- data.frame(tree = factor(1:40), clone = factor(rep(1:10, each = 4)))
+#' long <- ind[rep(1:40, each = 6), ]
+#' long$age <- rep(c(1, 3, 5, 7, 9, 11), 40)
+#' asym <- 20 + rnorm(10, sd = 2)[long$clone] + rnorm(240, sd = 1)
+#' long$height <- asym / (1 + exp((6 - long$age) / 1.5)) + rnorm(240, sd = 0.5)
+#' fit <- SLAMglmm(height ~ 1 + (1 | clone), data = long,
+#'                 family = slam_nonlinear("logistic", time = ~ age, id = ~ tree),
+#'                 n_factors = 1, nitt = 1500, burnin = 500, thin = 2, verbose = FALSE)
+#' fixef(fit)
+#' @export
+slam_nonlinear <- function(curve = c("logistic", "gompertz", "exponential", "micmen"), time, id,
+                           start = NULL, scale = NULL, variance = NULL) {
+  if (is.function(curve)) {
+    slam_stop("a user-written curve function is not available yet: use one of the built-in curves ",
+              "\"logistic\", \"gompertz\", \"exponential\", \"micmen\".", arg = "family")
+  }
+  if (!is.character(curve) || !all(curve %in% c("logistic", "gompertz", "exponential", "micmen"))) {
+    slam_stop("`curve` of slam_nonlinear() must be one of \"logistic\", \"gompertz\", ",
+              "\"exponential\", \"micmen\".", arg = "family")
+  }
+  curve <- match.arg(curve)
+  base <- slam_curve(time = time, id = id, basis = "poly", df = 1, variance = variance)
+  pars <- switch(curve, logistic = c("Asym", "xmid", "scal"), gompertz = c("Asym", "b", "c"),
+                 exponential = c("A", "r"), micmen = c("Vm", "K"))
+  for (nm in c("start", "scale")) {
+    v <- get(nm)
+    if (!is.null(v) && (!is.numeric(v) || is.null(names(v)) || !setequal(names(v), pars) ||
+                        any(!is.finite(v)) || (nm == "scale" && any(v <= 0)))) {
+      slam_stop("`", nm, "` of slam_nonlinear() must be a named numeric vector with the parameters ",
+                paste(pars, collapse = ", "), if (nm == "scale") " (positive)" else "", ".",
+                arg = "family")
+    }
+  }
+  structure(list(family = "nonlinear", link = "identity", offset = NULL, time = base$time,
+                 id = base$id, variance = base$variance, curve = curve, parameters = pars,
+                 start = if (is.null(start)) NULL else start[pars],
+                 scale = if (is.null(scale)) NULL else scale[pars],
+                 label = paste0("non-linear ", curve, " curve")),
+            class = c("slam_nonlinear", "slam_curve", "slam_family"))
+}
+
+#' Evaluate a built-in curve on the natural scale (parameters: rows of `par`)
+#' @noRd
+slam_nonlinear_eval <- function(curve, par, t) {
+  par <- matrix(par, ncol = switch(curve, logistic = 3L, gompertz = 3L, 2L))
+  switch(curve,
+         logistic = par[, 1] / (1 + exp((par[, 2] - t) / par[, 3])),
+         gompertz = par[, 1] * exp(-par[, 2] * exp(-par[, 3] * t)),
+         exponential = par[, 1] * exp(par[, 2] * t),
+         micmen = par[, 1] * t / (par[, 2] + t))
+}
+
+#' Start values and working scales of a non-linear curve
+#' @noRd
+slam_nonlinear_start <- function(family, t, y, trait) {
+  st <- family$start
+  if (is.null(st)) {
+    d <- data.frame(t = t, y = y)
+    fitc <- tryCatch(switch(family$curve,
+      logistic = stats::coef(stats::nls(y ~ SSlogis(t, Asym, xmid, scal), data = d)),
+      gompertz = {
+        cf <- stats::coef(stats::nls(y ~ SSgompertz(t, Asym, b2, b3), data = d))
+        c(cf[["Asym"]], cf[["b2"]], -log(cf[["b3"]]))
+      },
+      micmen = stats::coef(stats::nls(y ~ SSmicmen(t, Vm, K), data = d)),
+      exponential = {
+        pos <- y > 0
+        l <- stats::coef(stats::lm(log(y[pos]) ~ t[pos]))
+        stats::coef(stats::nls(y ~ A * exp(r * t), data = d,
+                               start = list(A = exp(l[[1L]]), r = l[[2L]])))
+      }), error = function(e) NULL)
+    if (is.null(fitc) || any(!is.finite(fitc))) {
+      slam_stop("could not fit the ", family$curve, " curve to the pooled measurements of trait '",
+                trait, "' for start values: give `start` to slam_nonlinear().", arg = "family")
+    }
+    st <- stats::setNames(as.double(fitc), family$parameters)
+  }
+  sc <- family$scale
+  if (is.null(sc)) {
+    sc <- pmax(abs(st) / 4, 1e-2 * max(abs(st)), 1e-8)
+    names(sc) <- family$parameters
+  }
+  list(center = unname(st), scale = unname(sc))
 }

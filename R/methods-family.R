@@ -30,7 +30,8 @@ slam_family_line <- function(fit) {
   lab <- c(gaussian = "gaussian", probit = "probit (liability scale)",
            ordinal = "ordinal probit (liability scale)",
            negbin = "negative binomial (log scale)", poisson = "Poisson-lognormal (log scale)",
-           probes = "genes measured by probes", curve = "coefficients of curves")
+           probes = "genes measured by probes", curve = "coefficients of curves",
+           nonlinear = "parameters of non-linear curves")
   tab <- table(factor(f, levels = names(lab)))
   tab <- tab[tab > 0]
   paste0("families: ", paste0(tab, " ", lab[names(tab)], collapse = ", "))

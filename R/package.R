@@ -19,6 +19,7 @@
 #' @importFrom stats sigma vcov confint residuals coef fitted predict formula
 #' @importFrom utils head
 #' @importFrom splines bs
+#' @importFrom stats SSlogis SSgompertz SSmicmen
 #' @importFrom methods is
 #' @importClassesFrom Matrix Matrix
 NULL

@@ -163,7 +163,7 @@ test_that("inputs to Rust are double matrices with the contract's names and type
                         relmat = list(animal = K), n_factors = 2, nitt = 5, burnin = 1, thin = 1)
   inp <- b$input
   expect_identical(names(inp), c("Y", "X", "penalized", "XF", "terms", "family", "n_categories",
-                                 "weights", "offset", "probes", "curves", "k", "h2_grid",
+                                 "weights", "offset", "probes", "curves", "nonlinear", "k", "h2_grid",
                                  "h2_prior", "h2F_prior", "psi_V", "psi_nu", "lambda_nu", "a1",
                                  "a2", "delta_min", "b_shape", "b_scale", "negbin_shape",
                                  "negbin_rate", "probe_shape", "probe_rate", "curve_shape", "curve_scale",
