@@ -295,7 +295,7 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                             threads = threads, verbose = verbose, grid_route = grid_route,
                             memory_mb = memory_mb, adapt = adapt, max_factors = max_factors,
                             adapt_epsilon = adapt_epsilon, family = family, weights = weights)
-  raw <- slam_sample_rust(built$input)
+  raw <- slam_run_sampler(built$input)
   fit <- slam_assemble_fit(built$info, raw, call = call)
   if (verbose && isTRUE(fit$mcmc$adapt)) message("SLAMglmm: ", slam_factors_line(fit))
   fit

@@ -122,7 +122,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
                         paste0(cv$trait, ":sigma2[", cv$group_levels, "]")
                       }))),
     curves = lapply(c(parsed$curves, parsed$nonlinear), function(cv) {
-      keep <- intersect(names(cv), c("trait", "coef_traits", "basis", "group_levels", "curve",
+      keep <- intersect(names(cv), c("trait", "coef_traits", "basis", "group_levels", "curve", "fun",
                                      "parameters", "y_scale"))
       cv[keep]
     }),
@@ -172,7 +172,8 @@ slam_sampler_scale <- function(parsed) {
     sets <- lapply(parsed$nonlinear, function(nl) {
       list(curve = nl$curve, traits = as.double(nl$traits), center = nl$center, scale = nl$scale,
            row = as.double(nl$row), time = nl$time, y = nl$y, group = as.double(nl$group),
-           n_groups = as.double(nl$n_groups), prior_scale = NA_real_)
+           n_groups = as.double(nl$n_groups), prior_scale = NA_real_, fun = nl$fun,
+           par_names = nl$parameters)
     })
     center <- unlist(lapply(parsed$nonlinear, function(nl) stats::setNames(nl$center, nl$coef_traits)))
     scale <- unlist(lapply(parsed$nonlinear, function(nl) stats::setNames(nl$scale, nl$coef_traits)))

@@ -188,7 +188,7 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
       names_t <- paste0(measured[t], ".", family$parameters)
       st <- slam_nonlinear_start(family, time[obs], y[obs], measured[t])
       curves[[t]] <- list(trait = measured[t], coef_traits = names_t, curve = family$curve,
-                          parameters = family$parameters,
+                          fun = family$fun, parameters = family$parameters,
                           traits = length(traits) + seq_len(K), row = row[obs], time = time[obs],
                           y = y[obs], group = as.integer(vgroup[obs]), n_groups = nlevels(vgroup),
                           group_levels = levels(vgroup), center = st$center, scale = st$scale,
@@ -328,8 +328,10 @@ curve_predict <- function(fit, times, trait = NULL, type = c("fitted", "genetic"
     out <- C %*% t(slam_basis_eval(cv$basis, as.double(times)))
   } else {
     # a non-linear curve at the posterior-mean parameters (a plug-in value)
-    out <- t(apply(C, 1L, function(par) slam_nonlinear_eval(cv$curve, par, as.double(times))))
-    if (length(times) == 1L) out <- t(out)
+    tt <- as.double(times)
+    P <- C[rep(seq_len(nrow(C)), each = length(tt)), , drop = FALSE]
+    out <- matrix(slam_nonlinear_eval(cv$curve, P, rep(tt, nrow(C)), cv$fun, cv$parameters),
+                  nrow(C), length(tt), byrow = TRUE)
   }
   dimnames(out) <- list(rn, format(times))
   out
@@ -364,8 +366,23 @@ slam_fit_curve <- function(fit, trait = NULL) {
 #' * `"gompertz"`: `Asym * exp(-b * exp(-c * t))`;
 #' * `"exponential"`: `A * exp(r * t)`;
 #' * `"micmen"`: `Vm * t / (K + t)` (Michaelis-Menten, nls' `SSmicmen`).
+#'
+#' Any other form is a function `curve = function(h, t)` written in R: `h` is
+#' a matrix with one row per measurement and one column per parameter (named
+#' as `start`, which is then required, as `nlme()` needs starting values for
+#' models that are not self-starting), `t` the measurements' times, and it
+#' must return one finite number per row (vectorise it: it is called for all
+#' individuals at once, a few dozen times per iteration, on R's main thread
+#' while the sampler waits). A non-finite value at proposed parameters
+#' rejects them; an error, or a result of the wrong length or type, stops the
+#' run with an error. The built-in forms are evaluated in Rust and are much
+#' faster.
+#'
 #' Each individual's parameters move by elliptical slice sampling (Murray,
-#' Adams and MacKay 2010): exact, with no tuning.
+#' Adams and MacKay 2010): exact, with no tuning. For a function written in R
+#' all individuals' updates advance together, so that each round of the
+#' slice search is one call of the function; the chain is the same as the
+#' built-in form's would be.
 #'
 #' The latent traits are the parameters on a working scale,
 #' `theta = start + scale * h`, on which the priors of [slam_prior()] act.
@@ -377,9 +394,11 @@ slam_fit_curve <- function(fit, trait = NULL) {
 #' scale of the parameters.
 #'
 #' @param curve one of `"logistic"`, `"gompertz"`, `"exponential"`,
-#'   `"micmen"`.
+#'   `"micmen"`, or a function `function(h, t)` (see Details).
 #' @param time,id,variance as in [slam_curve()].
-#' @param start optional named numeric vector of typical parameter values.
+#' @param start named numeric vector of typical parameter values (optional
+#'   for the built-in curves; required for a function, whose parameters it
+#'   names).
 #' @param scale optional named numeric vector of positive working scales.
 #' @return An object of class `c("slam_nonlinear", "slam_family")`.
 #' @seealso [slam_curve()], [curve_predict()]
@@ -397,18 +416,27 @@ slam_fit_curve <- function(fit, trait = NULL) {
 #' @export
 slam_nonlinear <- function(curve = c("logistic", "gompertz", "exponential", "micmen"), time, id,
                            start = NULL, scale = NULL, variance = NULL) {
+  fun <- NULL
   if (is.function(curve)) {
-    slam_stop("a user-written curve function is not available yet: use one of the built-in curves ",
-              "\"logistic\", \"gompertz\", \"exponential\", \"micmen\".", arg = "family")
-  }
-  if (!is.character(curve) || !all(curve %in% c("logistic", "gompertz", "exponential", "micmen"))) {
+    if (length(formals(curve)) < 2L) {
+      slam_stop("`curve` of slam_nonlinear() must be a function of two arguments, the parameters `h` ",
+                "(one row per measurement) and the times `t`.", arg = "family")
+    }
+    if (!is.numeric(start) || is.null(names(start)) || any(!nzchar(names(start))) ||
+        anyDuplicated(names(start)) || any(!is.finite(start))) {
+      slam_stop("`start` of slam_nonlinear() must be a named numeric vector of finite values, one per ",
+                "parameter of the curve function (the names name the parameters).", arg = "family")
+    }
+    fun <- curve
+    curve <- "user"
+  } else if (!is.character(curve) || !all(curve %in% c("logistic", "gompertz", "exponential", "micmen"))) {
     slam_stop("`curve` of slam_nonlinear() must be one of \"logistic\", \"gompertz\", ",
               "\"exponential\", \"micmen\".", arg = "family")
   }
-  curve <- match.arg(curve)
+  if (is.null(fun)) curve <- match.arg(curve)
   base <- slam_curve(time = time, id = id, basis = "poly", df = 1, variance = variance)
   pars <- switch(curve, logistic = c("Asym", "xmid", "scal"), gompertz = c("Asym", "b", "c"),
-                 exponential = c("A", "r"), micmen = c("Vm", "K"))
+                 exponential = c("A", "r"), micmen = c("Vm", "K"), user = names(start))
   for (nm in c("start", "scale")) {
     v <- get(nm)
     if (!is.null(v) && (!is.numeric(v) || is.null(names(v)) || !setequal(names(v), pars) ||
@@ -419,17 +447,26 @@ slam_nonlinear <- function(curve = c("logistic", "gompertz", "exponential", "mic
     }
   }
   structure(list(family = "nonlinear", link = "identity", offset = NULL, time = base$time,
-                 id = base$id, variance = base$variance, curve = curve, parameters = pars,
-                 start = if (is.null(start)) NULL else start[pars],
+                 id = base$id, variance = base$variance, curve = curve, fun = fun,
+                 parameters = pars, start = if (is.null(start)) NULL else start[pars],
                  scale = if (is.null(scale)) NULL else scale[pars],
-                 label = paste0("non-linear ", curve, " curve")),
+                 label = if (is.null(fun)) paste0("non-linear ", curve, " curve")
+                         else "non-linear user-written curve"),
             class = c("slam_nonlinear", "slam_curve", "slam_family"))
 }
 
-#' Evaluate a built-in curve on the natural scale (parameters: rows of `par`)
+#' Evaluate a curve on the natural scale: parameters `par` (one row per time,
+#' or one row for all), times `t`; `fun` is the user-written function when
+#' `curve` is "user"
 #' @noRd
-slam_nonlinear_eval <- function(curve, par, t) {
-  par <- matrix(par, ncol = switch(curve, logistic = 3L, gompertz = 3L, 2L))
+slam_nonlinear_eval <- function(curve, par, t, fun = NULL, parameters = NULL) {
+  par <- matrix(par, ncol = if (is.null(parameters)) switch(curve, logistic = 3L, gompertz = 3L, 2L)
+                           else length(parameters))
+  if (curve == "user") {
+    par <- par[rep_len(seq_len(nrow(par)), length(t)), , drop = FALSE]
+    colnames(par) <- parameters
+    return(fun(par, t))
+  }
   switch(curve,
          logistic = par[, 1] / (1 + exp((par[, 2] - t) / par[, 3])),
          gompertz = par[, 1] * exp(-par[, 2] * exp(-par[, 3] * t)),
@@ -441,6 +478,7 @@ slam_nonlinear_eval <- function(curve, par, t) {
 #' @noRd
 slam_nonlinear_start <- function(family, t, y, trait) {
   st <- family$start
+  if (family$curve == "user") slam_check_user_curve(family, t, trait)
   if (is.null(st)) {
     d <- data.frame(t = t, y = y)
     fitc <- tryCatch(switch(family$curve,
@@ -468,4 +506,24 @@ slam_nonlinear_start <- function(family, t, y, trait) {
     names(sc) <- family$parameters
   }
   list(center = unname(st), scale = unname(sc))
+}
+
+#' A user-written curve must give one finite number per measurement at the
+#' start values: checked in R, before any Rust runs
+#' @noRd
+slam_check_user_curve <- function(family, t, trait) {
+  g <- tryCatch(slam_nonlinear_eval("user", family$start, t, family$fun, family$parameters),
+                error = function(e) e)
+  what <- if (inherits(g, "error")) paste0("failed: ", conditionMessage(g))
+          else if (!is.numeric(g)) paste0("returned an object of class '", class(g)[1L], "', not numbers")
+          else if (length(g) != length(t)) paste0("returned ", length(g), " values for ", length(t),
+                                                 " measurements")
+          else if (any(!is.finite(g))) paste0("returned ", sum(!is.finite(g)), " missing or ",
+                                             "infinite values")
+  if (!is.null(what)) {
+    slam_stop("the curve function (`curve` of slam_nonlinear()) of trait '", trait, "' evaluated at ",
+              "`start` for all measurements ", what, ": it must return one finite number per row of ",
+              "`h`.", arg = "family")
+  }
+  invisible(TRUE)
 }

@@ -25,6 +25,19 @@ slam_stop <- function(..., arg = NULL) {
   stop(cond)
 }
 
+#' Run the Rust sampler, turning its errors (returned as `list(error =)`: a
+#' user-written curve that failed or returned the wrong shape while sampling;
+#' internal errors) into classed R errors `c("slamglmm_sampler_error", "slamglmm_error", "error", "condition")`
+#' @noRd
+slam_run_sampler <- function(input) {
+  raw <- slam_sample_rust(input)
+  if (!is.null(raw$error)) {
+    stop(structure(class = c("slamglmm_sampler_error", "slamglmm_error", "error", "condition"),
+                   list(message = paste0("the sampler stopped: ", raw$error), call = NULL)))
+  }
+  raw
+}
+
 #' The argument named by a message label such as "relmat$animal" or
 #' "`relmat$animal` (a pedigree)": the part before any `$`, `[` or space,
 #' without backticks

@@ -37,7 +37,9 @@ test_that("a logistic growth curve: parameters, variance, predicted curves", {
 test_that("non-linear layouts are checked before Rust runs, naming the argument", {
   long <- logistic_data(n_clone = 5)
   expect_error(slam_nonlinear(function(h, t) h[, 1] * t, time = ~ age, id = ~ tree),
-               "not available yet", class = "slamglmm_input_error")
+               "`start` of slam_nonlinear", class = "slamglmm_input_error")
+  expect_error(slam_nonlinear(function(h) h[, 1], time = ~ age, id = ~ tree, start = c(a = 1)),
+               "function of two arguments", class = "slamglmm_input_error")
   expect_error(slam_nonlinear("weibull", time = ~ age, id = ~ tree), "`curve`",
                class = "slamglmm_input_error")
   expect_error(slam_nonlinear("logistic", time = ~ age, id = ~ tree, start = c(A = 1)),
@@ -61,4 +63,70 @@ test_that("non-linear layouts are checked before Rust runs, naming the argument"
   expect_equal(b$input$nonlinear[[1]]$center, c(20, 6, 1.5))
   expect_equal(unname(b$info$data_scale$scale), c(4, 1, 0.3))
   expect_gt(b$input$nonlinear[[1]]$prior_scale, 0)
+})
+
+test_that("a curve function written in R gives the chain of the built-in curve", {
+  long <- logistic_data(n_clone = 8)
+  g <- function(h, t) h[, "Asym"] / (1 + exp((h[, "xmid"] - t) / h[, "scal"]))
+  st <- c(Asym = 20, xmid = 6, scal = 1.5)
+  sc <- c(Asym = 5, xmid = 1.5, scal = 0.4)
+  run <- function(curve) {
+    set.seed(9)
+    SLAMglmm(height ~ 1 + (1 | clone), data = long, n_factors = 1, nitt = 200, burnin = 50,
+             thin = 2, verbose = FALSE,
+             family = slam_nonlinear(curve, time = ~ age, id = ~ tree, start = st, scale = sc))
+  }
+  user <- run(g)
+  built <- run("logistic")
+  expect_identical(user$traits, c("height.Asym", "height.xmid", "height.scal"))
+  expect_identical(user$draws$psi, built$draws$psi)
+  expect_identical(user$draws$family, built$draws$family)
+  expect_equal(curve_predict(user, times = c(2, 8)), curve_predict(built, times = c(2, 8)))
+  expect_match(paste(capture.output(print(user)), collapse = "\n"), "parameters of non-linear curves")
+})
+
+test_that("a curve function that misbehaves is a classed error naming it", {
+  long <- logistic_data(n_clone = 5)
+  fit_with <- function(g, start = c(Asym = 20, xmid = 6, scal = 1.5)) {
+    SLAMglmm(height ~ 1 + (1 | clone), data = long, n_factors = 1, nitt = 30, burnin = 10,
+             thin = 1, verbose = FALSE,
+             family = slam_nonlinear(g, time = ~ age, id = ~ tree, start = start))
+  }
+  # checked in R at the start values, before any Rust runs
+  expect_error(fit_with(function(h, t) h[-1, 1] * t[-1]), "returned 119 values for 120",
+               class = "slamglmm_input_error")
+  expect_error(fit_with(function(h, t) ifelse(t > 5, NA, h[, 1])), "missing or infinite",
+               class = "slamglmm_input_error")
+  expect_error(fit_with(function(h, t) stop("no such curve")), "failed: no such curve",
+               class = "slamglmm_input_error")
+  expect_error(fit_with(function(h, t) as.character(h[, 1])), "not numbers",
+               class = "slamglmm_input_error")
+  expect_error(fit_with(function(h, t) h[, "Asym"] * t, start = c(a = 1, b = 2)),
+               "failed", class = "slamglmm_input_error")
+  # while sampling: an error, or the wrong length, stops the run with a classed error
+  calls <- 0
+  flaky <- function(h, t) {
+    calls <<- calls + 1
+    if (calls > 20) stop("gave up")
+    h[, 1] / (1 + exp((h[, 2] - t) / h[, 3]))
+  }
+  expect_error(suppressMessages(fit_with(flaky)), "curve function `g` of non-linear response 1 failed",
+               class = "slamglmm_sampler_error")
+  calls <- 0
+  short <- function(h, t) {
+    calls <<- calls + 1
+    g <- h[, 1] / (1 + exp((h[, 2] - t) / h[, 3]))
+    if (calls > 20) g[-1] else g
+  }
+  expect_error(fit_with(short), "returned [0-9]+ values for [0-9]+ measurements",
+               class = "slamglmm_sampler_error")
+  # a non-finite value at proposed parameters only rejects them
+  calls <- 0
+  picky <- function(h, t) {
+    g <- h[, 1] / (1 + exp((h[, 2] - t) / h[, 3]))
+    g[h[, 1] > 21] <- NA
+    g
+  }
+  fit <- fit_with(picky)
+  expect_true(all(fit$H_mean[, "height.Asym"] <= 21))
 })

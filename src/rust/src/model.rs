@@ -6,7 +6,7 @@
 
 use crate::error::{Result, SlamError};
 use crate::grid::Grid;
-pub use crate::link::nonlinear::{Curve as NonlinearCurve, NonlinearSet};
+pub use crate::link::nonlinear::{Curve as NonlinearCurve, CurveHost, Form as NonlinearForm, NoCurves, NonlinearSet};
 use crate::linalg::Dense;
 
 /// The observation model of one trait (the link between the data `y_ij` and the latent `h_ij`).
@@ -348,7 +348,7 @@ impl ModelData {
         }
         for c in &self.nonlinear {
             let (m, k) = (c.y.len(), c.traits.len());
-            if k != c.curve.n_par() || c.center.len() != k || c.scale.len() != k {
+            if k != c.form.n_par() || c.center.len() != k || c.scale.len() != k {
                 return err("a non-linear response needs one trait, centre and scale per parameter");
             }
             if c.time.len() != m || c.row.len() != m || c.group.len() != m || c.n_groups == 0 {

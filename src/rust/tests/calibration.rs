@@ -151,7 +151,7 @@ fn imputation_targets_the_exact_conditional() {
     let (reps, batches) = (100_000, 100);
     let mut vals = vec![Vec::with_capacity(reps); miss.len()];
     for it in 0..reps {
-        sm.step_link(it);
+        sm.step_link(it, &slamglmm::model::NoCurves).expect("no user curves");
         for (c, &m) in miss.iter().enumerate() {
             vals[c].push(sm.state.link.h.get(m, 0));
         }

@@ -428,57 +428,68 @@ fn sbc_curves() {
     assert_uniform(&res, "curves");
 }
 
-/// A logistic growth curve (asymptote, midpoint, scale per individual, on a standardised scale around
-/// centres 10, 5, 1.5 with scales 2, 1, 0.3), individuals measured at four to eight times: SBC of the
-/// parameters' h2_total and psi and of the measurement variance, with elliptical slice sampling.
-#[test]
-fn sbc_nonlinear_logistic() {
+/// A simulated logistic growth model: asymptote, midpoint and scale per individual, on a standardised
+/// scale around centres 10, 5, 1.5 with scales 2, 1, 0.3, individuals measured at four to eight times.
+/// Returns the data (g given by `form`), the simulation and the true measurement variance.
+fn logistic_model(kin: &Dense, priors: &Priors, k: usize, seed: u64, form: slamglmm::model::NonlinearForm) -> (Sim, f64) {
     use slamglmm::model::{NonlinearCurve, NonlinearSet};
-    let k = 1;
-    let kin = half_sib_kinship(10, 4);
     let n = kin.nrow;
-    let priors = Priors {
+    let (center, scale) = (vec![10.0, 5.0, 1.5], vec![2.0, 1.0, 0.3]);
+    let prior_scale = 0.5;
+    let mut sim = simulate_model(&[Family::Gaussian; 3], priors, k, kin, seed);
+    let mut rng = task_rng(seed, Block::Hyper, 67, 0);
+    let par = sim.data.y.clone();
+    let sigma2 = inv_gamma(&mut rng, priors.curve_shape, prior_scale);
+    let (mut row, mut time, mut ys) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let p: Vec<f64> = (0..3).map(|a| center[a] + scale[a] * par.get(i, a)).collect();
+        for m in 0..(4 + i % 5) {
+            let tt = 10.0 * ((i * 5 + m * 3) % 13) as f64 / 12.0;
+            row.push(i);
+            time.push(tt);
+            ys.push(NonlinearCurve::Logistic.eval(&p, tt) + sigma2.sqrt() * normal(&mut rng));
+        }
+    }
+    let nm = ys.len();
+    sim.data.y = Dense::from_vec(n, 3, vec![f64::NAN; n * 3]).unwrap();
+    sim.data.families = vec![Family::Nonlinear; 3];
+    sim.data.offset = None;
+    sim.data.nonlinear = vec![NonlinearSet {
+        form,
+        traits: vec![0, 1, 2],
+        center,
+        scale,
+        row,
+        time,
+        y: ys,
+        group: vec![0; nm],
+        n_groups: 1,
+        prior_scale,
+    }];
+    (sim, sigma2)
+}
+
+fn logistic_priors() -> Priors {
+    Priors {
         psi_v: 0.3,
         psi_nu: 10.0,
         ..one_term_priors(vec![0.0, 0.2, 0.4, 0.6, 0.8], vec![0.2; 5], vec![0.2; 5])
-    };
-    let (center, scale) = (vec![10.0, 5.0, 1.5], vec![2.0, 1.0, 0.3]);
-    let prior_scale = 0.5;
-    let fams = [Family::Gaussian; 3];
+    }
+}
+
+/// The logistic growth model of [`logistic_model`]: SBC of the parameters' h2_total and psi and of the
+/// measurement variance, with elliptical slice sampling.
+#[test]
+fn sbc_nonlinear_logistic() {
+    use slamglmm::model::{NonlinearCurve, NonlinearForm};
+    let k = 1;
+    let kin = half_sib_kinship(10, 4);
+    let priors = logistic_priors();
     let (reps, burn, thin, t) = (200, 400, 10, 100);
     let mut ranks = vec![Vec::new(); 7];
     for rep in 0..reps {
         let seed = 13_000 + 1000 * rep as u64;
-        let mut sim = simulate_model(&fams, &priors, k, &kin, seed);
-        let mut rng = task_rng(seed, Block::Hyper, 67, 0);
-        let par = sim.data.y.clone();
-        let sigma2 = inv_gamma(&mut rng, priors.curve_shape, prior_scale);
-        let (mut row, mut time, mut ys) = (Vec::new(), Vec::new(), Vec::new());
-        for i in 0..n {
-            let p: Vec<f64> = (0..3).map(|a| center[a] + scale[a] * par.get(i, a)).collect();
-            for m in 0..(4 + i % 5) {
-                let tt = 10.0 * ((i * 5 + m * 3) % 13) as f64 / 12.0;
-                row.push(i);
-                time.push(tt);
-                ys.push(NonlinearCurve::Logistic.eval(&p, tt) + sigma2.sqrt() * normal(&mut rng));
-            }
-        }
-        let nm = ys.len();
-        sim.data.y = Dense::from_vec(n, 3, vec![f64::NAN; n * 3]).unwrap();
-        sim.data.families = vec![Family::Nonlinear; 3];
-        sim.data.offset = None;
-        sim.data.nonlinear = vec![NonlinearSet {
-            curve: NonlinearCurve::Logistic,
-            traits: vec![0, 1, 2],
-            center: center.clone(),
-            scale: scale.clone(),
-            row,
-            time,
-            y: ys,
-            group: vec![0; nm],
-            n_groups: 1,
-            prior_scale,
-        }];
+        let (sim, sigma2) = logistic_model(&kin, &priors, k, seed, NonlinearForm::Builtin(NonlinearCurve::Logistic));
         let st = Settings { k, nitt: burn + thin * t, burnin: burn, thin, seed: seed + 7, threads: 1, ..Settings::default() };
         let post = fit(&sim.data, &priors, &st);
         let mut rrng = task_rng(seed, Block::Hyper, 99, 0);
@@ -491,4 +502,54 @@ fn sbc_nonlinear_logistic() {
     let names = ["h2_total[A]", "psi[A]", "h2_total[xmid]", "psi[xmid]", "h2_total[scal]", "psi[scal]", "sigma2"];
     let res: Vec<(String, f64)> = ranks.iter().zip(names).map(|(r, l)| (l.to_string(), chi_square(r, t, 10))).collect();
     assert_uniform(&res, "nonlinear logistic");
+}
+
+/// A caller that evaluates the logistic curve row by row, as R would, and remembers its thread.
+struct LogisticCaller {
+    thread: std::thread::ThreadId,
+    calls: usize,
+    /// Drop the last value at this call (a function returning the wrong number of values).
+    short_at: Option<usize>,
+}
+
+impl slamglmm::Monitor for LogisticCaller {
+    fn user_curve(&mut self, _response: usize, par: &Dense, time: &[f64]) -> slamglmm::Result<Vec<f64>> {
+        use slamglmm::model::NonlinearCurve;
+        assert_eq!(std::thread::current().id(), self.thread, "curves are evaluated on the calling thread");
+        self.calls += 1;
+        let mut g: Vec<f64> = (0..par.nrow)
+            .map(|m| NonlinearCurve::Logistic.eval(&[par.get(m, 0), par.get(m, 1), par.get(m, 2)], time[m]))
+            .collect();
+        if self.short_at == Some(self.calls) {
+            g.pop();
+        }
+        Ok(g)
+    }
+}
+
+/// A user-written curve (evaluated by the caller, individuals in lockstep) gives exactly the chain of the
+/// built-in curve with the same g, on any number of threads; a wrong number of values stops the run with
+/// an error.
+#[test]
+fn user_written_curve_gives_the_built_in_chain() {
+    use slamglmm::model::{NonlinearCurve, NonlinearForm};
+    let kin = half_sib_kinship(8, 4);
+    let priors = logistic_priors();
+    let st = |threads| Settings { k: 1, nitt: 60, burnin: 20, thin: 2, seed: 5, threads, ..Settings::default() };
+    let (built, _) = logistic_model(&kin, &priors, 1, 77, NonlinearForm::Builtin(NonlinearCurve::Logistic));
+    let (user, _) = logistic_model(&kin, &priors, 1, 77, NonlinearForm::User { n_par: 3 });
+    let a = fit(&built.data, &priors, &st(1));
+    let mut caller = LogisticCaller { thread: std::thread::current().id(), calls: 0, short_at: None };
+    let b = slamglmm::run(&user.data, &priors, &st(2), &mut caller).expect("user curve runs");
+    assert!(caller.calls >= 3 * 60, "g evaluated in lockstep rounds: {} calls", caller.calls);
+    assert_eq!(a.family, b.family);
+    assert_eq!(a.psi, b.psi);
+    assert_eq!(a.h2_total, b.h2_total);
+    assert_eq!(a.lambda, b.lambda);
+    let mut short = LogisticCaller { thread: std::thread::current().id(), calls: 0, short_at: Some(5) };
+    let e = slamglmm::run(&user.data, &priors, &st(2), &mut short).err().expect("a short g is an error");
+    assert!(e.message.contains("returned") && e.message.contains("values"), "{}", e.message);
+    // Without a caller that evaluates curves, the run says so.
+    let e = slamglmm::run(&user.data, &priors, &st(1), &mut slamglmm::Silent).err().expect("no host is an error");
+    assert!(e.message.contains("no host"), "{}", e.message);
 }

@@ -9,7 +9,7 @@ use extendr_api::prelude::*;
 use extendr_api::Result as RResult;
 
 use crate::grid::Grid;
-use crate::model::{CurveSet, Family, GridRoute, ModelData, NonlinearCurve, NonlinearSet, Priors, ProbeSet, Settings, Term};
+use crate::model::{CurveSet, Family, GridRoute, ModelData, NonlinearCurve, NonlinearForm, NonlinearSet, Priors, ProbeSet, Settings, Term};
 use crate::Dense;
 
 pub fn fail<T>(msg: impl Into<String>) -> RResult<T> {
@@ -207,11 +207,13 @@ impl Input {
                     }
                     Ok(v.into_iter().map(|x| x as usize - 1).collect())
                 };
-                let curve = match get("curve")?.as_str() {
-                    Some("logistic") => NonlinearCurve::Logistic,
-                    Some("gompertz") => NonlinearCurve::Gompertz,
-                    Some("exponential") => NonlinearCurve::Exponential,
-                    Some("micmen") => NonlinearCurve::MichaelisMenten,
+                let form = match get("curve")?.as_str() {
+                    Some("logistic") => NonlinearForm::Builtin(NonlinearCurve::Logistic),
+                    Some("gompertz") => NonlinearForm::Builtin(NonlinearCurve::Gompertz),
+                    Some("exponential") => NonlinearForm::Builtin(NonlinearCurve::Exponential),
+                    Some("micmen") => NonlinearForm::Builtin(NonlinearCurve::MichaelisMenten),
+                    // The function itself goes to the monitor (`curve_functions`).
+                    Some("user") => NonlinearForm::User { n_par: reals("traits")?.len() },
                     other => return fail(format!("internal: unknown non-linear curve {other:?}")),
                 };
                 let one = |name: &str| -> RResult<f64> {
@@ -221,7 +223,7 @@ impl Input {
                     }
                 };
                 Ok(NonlinearSet {
-                    curve,
+                    form,
                     traits: index("traits")?,
                     center: reals("center")?,
                     scale: reals("scale")?,
@@ -232,6 +234,27 @@ impl Input {
                     n_groups: one("n_groups")? as usize,
                     prior_scale: one("prior_scale")?,
                 })
+            })
+            .collect()
+    }
+
+    /// The user-written curve of each non-linear response (`nonlinear[[k]]$fun`, NULL for a built-in
+    /// one) and its parameters' names, for the monitor that calls them.
+    pub fn curve_functions(&self) -> RResult<Vec<Option<(Function, Vec<String>)>>> {
+        let r = self.field("nonlinear")?;
+        let Some(list) = r.as_list() else { return Ok(Vec::new()) };
+        list.values()
+            .map(|c| {
+                let Some(cl) = c.as_list() else { return fail("internal: nonlinear elements must be lists") };
+                let m: HashMap<String, Robj> = cl.iter().map(|(k, v)| (k.to_string(), v)).collect();
+                match (m.get("fun"), m.get("par_names")) {
+                    (Some(f), Some(nm)) if !f.is_null() => {
+                        let Ok(fun) = Function::try_from(f.clone()) else { return fail("internal: nonlinear $fun must be a function") };
+                        let names = nm.as_str_vector().map(|v| v.iter().map(|s| s.to_string()).collect()).unwrap_or_default();
+                        Ok(Some((fun, names)))
+                    }
+                    _ => Ok(None),
+                }
             })
             .collect()
     }

@@ -13,16 +13,27 @@ use crate::sampler::{self, Fixed};
 use input::{fail, Input};
 use monitor::RMonitor;
 
-/// Runs the sampler on the list described in src/rust/README.md.
+/// Runs the sampler on the list described in src/rust/README.md. A failure of the run (a user-written
+/// curve that failed, an internal error) comes back as `list(error = message)` for R to raise: an `Err`
+/// here would reach R through a panic, whose report is noise to the user.
 #[extendr]
-fn slam_sample_rust(input: List) -> RResult<Robj> {
-    let inp = Input::new(input);
-    let data = inp.data()?;
-    let priors = inp.priors()?;
-    let settings = inp.settings()?;
-    let mut monitor = RMonitor::new(inp.verbose()?, inp.interactive()?);
-    let post = sampler::run(&data, &priors, &settings, &mut monitor).map_err(|e| Error::Other(e.message))?;
-    output::posterior_list(post, data.n(), Fixed::rotated_term(&data.terms))
+fn slam_sample_rust(input: List) -> Robj {
+    let run = || -> RResult<Robj> {
+        let inp = Input::new(input);
+        let data = inp.data()?;
+        let priors = inp.priors()?;
+        let settings = inp.settings()?;
+        let mut monitor = RMonitor::new(inp.verbose()?, inp.interactive()?, inp.curve_functions()?);
+        let post = sampler::run(&data, &priors, &settings, &mut monitor).map_err(|e| Error::Other(e.message))?;
+        output::posterior_list(post, data.n(), Fixed::rotated_term(&data.terms))
+    };
+    run().unwrap_or_else(|e| {
+        let msg = match e {
+            Error::Other(m) => m,
+            other => other.to_string(),
+        };
+        list!(error = msg).into()
+    })
 }
 
 /// Posterior mean of `Lambda diag(w) Lambda' + diag(d)` over draws; see `covariance::covariance_mean`.

@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use extendr_api::prelude::*;
 
+use crate::error::{Result as SResult, SlamError};
+use crate::linalg::Dense;
 use crate::sampler::Monitor;
 
 extern "C" {
@@ -23,6 +25,8 @@ fn interrupt_pending() -> bool {
 }
 
 pub struct RMonitor {
+    /// The user-written curve of each non-linear response (None: built in) and its parameters' names.
+    pub curves: Vec<Option<(Function, Vec<String>)>>,
     pub verbose: bool,
     /// A console that redraws a line; otherwise (logs, batch jobs) one line per 10%.
     pub interactive: bool,
@@ -32,8 +36,8 @@ pub struct RMonitor {
 }
 
 impl RMonitor {
-    pub fn new(verbose: bool, interactive: bool) -> Self {
-        RMonitor { verbose, interactive, start: Instant::now(), last_poll: Instant::now(), shown: 0 }
+    pub fn new(verbose: bool, interactive: bool, curves: Vec<Option<(Function, Vec<String>)>>) -> Self {
+        RMonitor { curves, verbose, interactive, start: Instant::now(), last_poll: Instant::now(), shown: 0 }
     }
 }
 
@@ -81,5 +85,32 @@ impl Monitor for RMonitor {
             rprintln!();
         }
         stop
+    }
+
+    /// Calls the R function as `fun(h, t)`: `h` a matrix with one row per measurement and one named column
+    /// per parameter, `t` the times; R errors come back as errors (R_tryEval prints R's message).
+    fn user_curve(&mut self, response: usize, par: &Dense, time: &[f64]) -> SResult<Vec<f64>> {
+        let Some(Some((fun, names))) = self.curves.get(response) else {
+            return Err(SlamError::new(format!("internal: non-linear response {} has no curve function", response + 1)));
+        };
+        let mut h = Robj::from(par.data.clone());
+        let mut set = || -> std::result::Result<(), Error> {
+            h.set_attrib(dim_symbol(), vec![par.nrow as i32, par.ncol as i32])?;
+            h.set_attrib(dimnames_symbol(), list!(NULL, names.clone()))?;
+            Ok(())
+        };
+        set().map_err(|e| SlamError::new(format!("internal: {e}")))?;
+        let t = Robj::from(time.to_vec());
+        let g = fun
+            .call(pairlist!(h, t))
+            .map_err(|_| SlamError::new(format!("the curve function `g` of non-linear response {} failed (R's error is above)", response + 1)))?;
+        let vals: Vec<f64> = if let Some(x) = g.as_real_slice() {
+            x.to_vec()
+        } else if let Some(x) = g.as_integer_slice() {
+            x.iter().map(|&v| if v == i32::MIN { f64::NAN } else { v as f64 }).collect()
+        } else {
+            return Err(SlamError::new(format!("the curve function `g` of non-linear response {} returned something other than numbers", response + 1)));
+        };
+        Ok(vals)
     }
 }

@@ -25,6 +25,7 @@ pub mod gaussian;
 pub mod laplace;
 pub mod negbin;
 pub mod nonlinear;
+pub mod nonlinear_user;
 pub mod ordinal;
 pub mod poisson;
 pub mod polya_gamma;
@@ -253,11 +254,12 @@ pub struct TraitData<'a> {
 }
 
 /// Block 1: the latent H of every latent trait and the families' own parameters; writes `link` and the
-/// latent traits' columns of `yt`.
-pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkState, yt: &mut Dense, it: usize) {
+/// latent traits' columns of `yt`. `host` evaluates user-written non-linear curves; its errors (an R
+/// error in the function, a result of the wrong length) stop the run.
+pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkState, yt: &mut Dense, it: usize, host: &dyn nonlinear::CurveHost) -> Result<()> {
     let obs = &fx.obs;
     if !obs.any_latent() {
-        return;
+        return Ok(());
     }
     let cols = &obs.latent;
     let n = fx.n;
@@ -314,7 +316,7 @@ pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkStat
         curves::draw(cd, st, &eta, &v, &mut link.h, index, seed, it);
     }
     for (index, (nd, st)) in obs.nonlinear.iter().zip(link.nonlinear.iter_mut()).enumerate() {
-        nonlinear::draw(nd, st, &eta, &v, &mut link.h, index, seed, it, burnin);
+        nonlinear::draw(nd, st, &eta, &v, &mut link.h, index, seed, it, burnin, host)?;
     }
     let hrot = fx.rot.rotate(&link.h);
     for (c, &j) in cols.iter().enumerate() {
@@ -325,6 +327,7 @@ pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkStat
         link.eta = eta;
         link.v = v;
     }
+    Ok(())
 }
 
 /// The fixed effects (b x m) and loadings (m x k) of the traits `cols`.

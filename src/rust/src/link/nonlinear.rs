@@ -8,7 +8,11 @@
 //! * logistic `A / (1 + exp((x - t) / w))` (A: asymptote, x: midpoint, w: scale; nls' SSlogis);
 //! * Gompertz `A exp(-b exp(-c t))`;
 //! * exponential `A exp(r t)`;
-//! * Michaelis-Menten `V t / (K + t)` (nls' SSmicmen).
+//! * Michaelis-Menten `V t / (K + t)` (nls' SSmicmen);
+//!
+//! or a user-written R function, which only the caller's thread may run: such responses are updated in
+//! lockstep (`nonlinear_user.rs`), all individuals' proposals evaluated in one call through a
+//! [`CurveHost`].
 //!
 //! Each individual's parameters move by one elliptical slice sampling step (`ess.rs`: exact, no tuning)
 //! with prior `N(eta_i, diag(v))` and likelihood `-sum_m (y_m - g)^2 / (2 sigma2)`; an individual without
@@ -16,7 +20,8 @@
 
 use rayon::prelude::*;
 
-use super::ess;
+use super::{ess, nonlinear_user};
+use crate::error::{Result, SlamError};
 use crate::linalg::Dense;
 use crate::rng::{inv_gamma, normal, task_rng, Block};
 
@@ -52,10 +57,44 @@ impl Curve {
     }
 }
 
+/// What g is: a built-in form, evaluated here, or a user-written function of `n_par` parameters that the
+/// caller evaluates (see [`CurveHost`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    Builtin(Curve),
+    User { n_par: usize },
+}
+
+impl Form {
+    /// Number of parameters.
+    pub fn n_par(&self) -> usize {
+        match self {
+            Form::Builtin(c) => c.n_par(),
+            Form::User { n_par } => *n_par,
+        }
+    }
+}
+
+/// Evaluates user-written curves: `g` of response `response` at natural-scale parameters `par` (one row
+/// per measurement, one column per parameter) and the measurements' times; one value per row. Must be
+/// callable from the sampler's worker threads (the R bridge forwards each call to R's thread).
+pub trait CurveHost: Sync {
+    fn eval(&self, response: usize, par: &Dense, time: &[f64]) -> Result<Vec<f64>>;
+}
+
+/// The host of a model without user-written curves.
+pub struct NoCurves;
+
+impl CurveHost for NoCurves {
+    fn eval(&self, response: usize, _: &Dense, _: &[f64]) -> Result<Vec<f64>> {
+        Err(SlamError::new(format!("non-linear response {} has a user-written curve but no host to evaluate it", response + 1)))
+    }
+}
+
 /// One non-linear response of the model.
 #[derive(Clone, Debug)]
 pub struct NonlinearSet {
-    pub curve: Curve,
+    pub form: Form,
     /// The parameter traits, in the order of the curve's parameters.
     pub traits: Vec<usize>,
     /// Centre and scale of each parameter: parameter = centre + scale x latent trait.
@@ -89,20 +128,29 @@ impl NonlinearData {
         NonlinearData { set: set.clone(), by_row, pos }
     }
 
-    /// Log-likelihood of individual i's measurements at standardised parameters `h` (minus infinity where
-    /// g is not finite).
-    pub fn loglik(&self, i: usize, h: &[f64], sigma2: &[f64]) -> f64 {
+    /// Natural-scale parameters `c + s o h` of standardised parameters `h`.
+    pub fn natural(&self, h: &[f64]) -> Vec<f64> {
+        (0..h.len()).map(|a| self.set.center[a] + self.set.scale[a] * h[a]).collect()
+    }
+
+    /// Log-likelihood of individual i's measurements given `g` at each of them (in the order of
+    /// `by_row[i]`): minus infinity where g is not finite.
+    pub fn loglik_given(&self, i: usize, g: impl Iterator<Item = f64>, sigma2: &[f64]) -> f64 {
         let set = &self.set;
-        let par: Vec<f64> = (0..h.len()).map(|a| set.center[a] + set.scale[a] * h[a]).collect();
         let mut l = 0.0;
-        for &m in &self.by_row[i] {
-            let g = set.curve.eval(&par, set.time[m]);
+        for (&m, g) in self.by_row[i].iter().zip(g) {
             if !g.is_finite() {
                 return f64::NEG_INFINITY;
             }
             l -= (set.y[m] - g).powi(2) / (2.0 * sigma2[set.group[m]]);
         }
         l
+    }
+
+    /// Log-likelihood of individual i's measurements at standardised parameters `h`, for a built-in curve.
+    pub fn loglik(&self, curve: Curve, i: usize, h: &[f64], sigma2: &[f64]) -> f64 {
+        let par = self.natural(h);
+        self.loglik_given(i, self.by_row[i].iter().map(|&m| curve.eval(&par, self.set.time[m])), sigma2)
     }
 }
 
@@ -119,27 +167,39 @@ pub struct NonlinearState {
 }
 
 impl NonlinearState {
-    /// Starts at the variance of the measurements about the curve at the centre parameters.
+    /// Starts at the prior's scale (the measurements' variance about the pooled curve, set by R), which
+    /// needs no evaluation of g.
     pub fn start(nd: &NonlinearData, shape: f64) -> Self {
         let scale = nd.set.prior_scale;
-        let set = &nd.set;
-        let mut ss = vec![0.0f64; set.n_groups];
-        let mut cnt = vec![0.0f64; set.n_groups];
+        NonlinearState { sigma2: vec![scale; nd.set.n_groups], shape, scale, evaluations: 0, updates: 0 }
+    }
+
+    /// `sigma2_g ~ iG(shape + m_g / 2, scale + sum_{m in g} (y_m - g_m)^2 / 2)` given g at every
+    /// measurement (a non-finite g counts as an infinite residual: the variance is then left as it is).
+    pub fn draw_variances(&mut self, set: &NonlinearSet, fitted: &[f64], index: usize, seed: u64, it: usize) {
+        let mut ss = vec![0.0; set.n_groups];
+        let mut cnt = vec![0.0; set.n_groups];
         for m in 0..set.y.len() {
-            let g = set.curve.eval(&set.center, set.time[m]);
-            if g.is_finite() {
-                ss[set.group[m]] += (set.y[m] - g).powi(2);
-                cnt[set.group[m]] += 1.0;
+            ss[set.group[m]] += (set.y[m] - fitted[m]).powi(2);
+            cnt[set.group[m]] += 1.0;
+        }
+        let mut rng = task_rng(seed, Block::LinkParams, (1 << 45) | index, it);
+        for g in 0..set.n_groups {
+            let s = inv_gamma(&mut rng, self.shape + 0.5 * cnt[g], self.scale + 0.5 * ss[g]);
+            if s.is_finite() {
+                self.sigma2[g] = s;
             }
         }
-        let sigma2 = (0..set.n_groups).map(|g| (ss[g] / cnt[g].max(1.0)).max(1e-8)).collect();
-        NonlinearState { sigma2, shape, scale, evaluations: 0, updates: 0 }
     }
 }
 
 /// Moves every individual's parameters (columns `nd.pos` of `h`), then the measurement variances.
 #[allow(clippy::too_many_arguments)]
-pub fn draw(nd: &NonlinearData, st: &mut NonlinearState, eta: &Dense, v: &[f64], h: &mut Dense, index: usize, seed: u64, it: usize, burnin: bool) {
+pub fn draw(nd: &NonlinearData, st: &mut NonlinearState, eta: &Dense, v: &[f64], h: &mut Dense, index: usize, seed: u64, it: usize, burnin: bool, host: &dyn CurveHost) -> Result<()> {
+    let curve = match nd.set.form {
+        Form::Builtin(c) => c,
+        Form::User { .. } => return nonlinear_user::draw(nd, st, eta, v, h, index, seed, it, burnin, host),
+    };
     let n = h.nrow;
     let k = nd.pos.len();
     let vk: Vec<f64> = nd.pos.iter().map(|&c| v[c]).collect();
@@ -154,13 +214,11 @@ pub fn draw(nd: &NonlinearData, st: &mut NonlinearState, eta: &Dense, v: &[f64],
             for i in lo..hi {
                 let mean: Vec<f64> = nd.pos.iter().map(|&c| eta.get(i, c)).collect();
                 let mut f: Vec<f64> = nd.pos.iter().map(|&c| hh.get(i, c)).collect();
-                let mut rng = task_rng(seed, Block::Link, (1 << 45) | (index << 32) | i, it);
+                let mut rng = row_rng(seed, index, i, it);
                 if nd.by_row[i].is_empty() {
-                    for a in 0..k {
-                        f[a] = mean[a] + vk[a].sqrt() * normal(&mut rng);
-                    }
+                    prior_draw(&mut f, &mean, &vk, &mut rng);
                 } else {
-                    let ll = |x: &[f64]| nd.loglik(i, x, &sigma2);
+                    let ll = |x: &[f64]| nd.loglik(curve, i, x, &sigma2);
                     evals += ess::step(&mut f, &mean, &vk, &ll, &mut rng);
                 }
                 out.extend(f);
@@ -178,21 +236,36 @@ pub fn draw(nd: &NonlinearData, st: &mut NonlinearState, eta: &Dense, v: &[f64],
             }
         }
     }
-    if !burnin {
-        st.evaluations += evals as u64;
-        st.updates += nd.by_row.iter().filter(|r| !r.is_empty()).count() as u64;
-    }
+    st.count(nd, evals, burnin);
     let set = &nd.set;
-    let mut ss = vec![0.0; set.n_groups];
-    let mut cnt = vec![0.0; set.n_groups];
-    for m in 0..set.y.len() {
-        let i = set.row[m];
-        let par: Vec<f64> = (0..k).map(|a| set.center[a] + set.scale[a] * h.get(i, nd.pos[a])).collect();
-        ss[set.group[m]] += (set.y[m] - set.curve.eval(&par, set.time[m])).powi(2);
-        cnt[set.group[m]] += 1.0;
+    let fitted: Vec<f64> = (0..set.y.len())
+        .map(|m| {
+            let par = nd.natural(&nd.pos.iter().map(|&c| h.get(set.row[m], c)).collect::<Vec<_>>());
+            curve.eval(&par, set.time[m])
+        })
+        .collect();
+    st.draw_variances(set, &fitted, index, seed, it);
+    Ok(())
+}
+
+/// The random stream of individual i's update (the same for built-in and user-written curves).
+pub(crate) fn row_rng(seed: u64, index: usize, i: usize, it: usize) -> rand::rngs::ChaCha8Rng {
+    task_rng(seed, Block::Link, (1 << 45) | (index << 32) | i, it)
+}
+
+/// An individual without measurements: a draw from its prior `N(mean, diag(var))`.
+pub(crate) fn prior_draw(f: &mut [f64], mean: &[f64], var: &[f64], rng: &mut rand::rngs::ChaCha8Rng) {
+    for a in 0..f.len() {
+        f[a] = mean[a] + var[a].sqrt() * normal(rng);
     }
-    let mut rng = task_rng(seed, Block::LinkParams, (1 << 45) | index, it);
-    for g in 0..set.n_groups {
-        st.sigma2[g] = inv_gamma(&mut rng, st.shape + 0.5 * cnt[g], st.scale + 0.5 * ss[g]);
+}
+
+impl NonlinearState {
+    /// Adds an iteration's likelihood evaluations to the post-burn-in counts.
+    pub(crate) fn count(&mut self, nd: &NonlinearData, evals: usize, burnin: bool) {
+        if !burnin {
+            self.evaluations += evals as u64;
+            self.updates += nd.by_row.iter().filter(|r| !r.is_empty()).count() as u64;
+        }
     }
 }

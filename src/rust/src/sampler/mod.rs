@@ -10,6 +10,7 @@ mod adapt;
 mod factor_fixed;
 pub mod fixed;
 pub mod h2;
+mod host;
 mod hyper;
 pub mod liability_scale;
 pub mod means;
@@ -24,7 +25,9 @@ pub mod traits;
 use faer::Par;
 
 use crate::error::{Result, SlamError};
+use crate::link::nonlinear::{CurveHost, Form, NoCurves};
 use crate::link::{self, TraitParams};
+use crate::linalg::Dense;
 use crate::model::{ModelData, Priors, Settings};
 
 pub use fixed::Fixed;
@@ -34,13 +37,19 @@ pub use state::ChainState;
 
 use means::RunningMeans;
 
-/// What the caller sees while the chain runs: progress, and a way to stop it early.
+/// The caller's side of a run, all on the calling thread: progress, a way to stop early, and the
+/// evaluation of user-written curves (which only the caller, R, can run).
 pub trait Monitor {
     /// Called on the calling thread after each iteration.
     fn progress(&mut self, _iter: usize, _total: usize) {}
     /// Polled on the calling thread after each iteration; true stops the run and keeps what was saved.
     fn interrupted(&mut self) -> bool {
         false
+    }
+    /// `g` of user-written non-linear response `response` at natural-scale parameters `par` (one row per
+    /// measurement) and times `time`; see [`CurveHost`].
+    fn user_curve(&mut self, response: usize, par: &Dense, time: &[f64]) -> Result<Vec<f64>> {
+        NoCurves.eval(response, par, time)
     }
 }
 
@@ -62,10 +71,11 @@ impl Chain {
         Ok(Chain { fixed, state })
     }
 
-    /// Block 1: the observation models (latent H and the families' parameters).
-    pub fn step_link(&mut self, it: usize) {
+    /// Block 1: the observation models (latent H and the families' parameters); `host` evaluates
+    /// user-written curves.
+    pub fn step_link(&mut self, it: usize, host: &dyn CurveHost) -> Result<()> {
         let st = &mut self.state;
-        link::update(&self.fixed, &st.traits, &st.factors, &mut st.link, &mut st.yt, it);
+        link::update(&self.fixed, &st.traits, &st.factors, &mut st.link, &mut st.yt, it, host)
     }
 
     /// Block 2: `(b_j, lambda_j, psi_j)` jointly, then `h2_j` on its grid (and the other terms' effects).
@@ -127,8 +137,8 @@ impl Chain {
     }
 
     /// One iteration: the blocks in order.
-    pub fn iterate(&mut self, it: usize) {
-        self.step_link(it);
+    pub fn iterate(&mut self, it: usize, host: &dyn CurveHost) -> Result<()> {
+        self.step_link(it, host)?;
         self.step_traits(it);
         self.step_liability_scale(it);
         self.step_trait_h2(it);
@@ -139,6 +149,12 @@ impl Chain {
         }
         self.step_hyper(it);
         self.step_adapt(it);
+        Ok(())
+    }
+
+    /// True when some non-linear response has a user-written curve, which the caller must evaluate.
+    pub fn needs_host(&self) -> bool {
+        self.fixed.obs.nonlinear.iter().any(|nd| matches!(nd.set.form, Form::User { .. }))
     }
 
     /// Acceptance rate of each trait's Metropolis-Hastings step after burn-in (NaN where the family has
@@ -163,7 +179,8 @@ impl Chain {
 /// Runs the chain: set-up, `nitt` iterations, saving every `thin`-th after `burnin`.
 ///
 /// Parallel work runs in a rayon pool of `settings.threads` threads; `monitor` is called on the calling
-/// thread between iterations, so it may talk to R.
+/// thread only (between iterations, and for user-written curves while an iteration runs on the pool: see
+/// `host.rs`), so it may talk to R.
 pub fn run(data: &ModelData, priors: &Priors, settings: &Settings, monitor: &mut dyn Monitor) -> Result<Posterior> {
     // faer stays serial: every parallel loop is ours, in fixed chunks, so draws do not depend on threads.
     faer::set_global_parallelism(Par::Seq);
@@ -181,9 +198,14 @@ pub fn run(data: &ModelData, priors: &Priors, settings: &Settings, monitor: &mut
         let fx = &c.fixed;
         (Posterior::new(fx.p, c.state.k(), fx.b, fx.bf, fx.n_terms, settings.n_saved()), RunningMeans::new(fx, &c.state))
     };
+    let serve = chain.needs_host();
     for it in 1..=settings.nitt {
+        if serve {
+            host::iterate_serving(&pool, &mut chain, it, monitor)?;
+        } else {
+            pool.install(|| chain.iterate(it, &NoCurves))?;
+        }
         pool.install(|| {
-            chain.iterate(it);
             if settings.is_saved(it) {
                 let (post, means) = store.get_or_insert_with(|| new_store(&chain));
                 let sign = recorder.signs(&chain.state.traits.lambda);
