@@ -9,6 +9,12 @@
 # automatic route (Metropolis moves, since the 2-term grid has 210 points) and on the full-grid route.
 # probit / negbin: medium with every trait observed through the link layer: 1(Y > 0), and negative
 # binomial counts with mean exp(2 + 0.7 Y) and size 5 (library-size offsets vary 3-fold).
+# probes / probes_gauss: expression arrays, 12000 probes measuring 4000 genes (3 probes per gene, probe
+# means and precisions vary), n = 500, k = 25 (family slam_probes), beside the Gaussian model of the
+# same latent size (the 4000 genes observed directly).
+# curves / curves_gauss: growth curves, n = 1000 individuals each measured at 10 irregular times, a
+# 6-function B-spline basis (family slam_curve: 6 coefficient traits), k = 3, beside the Gaussian model
+# of the same latent size (the 6 coefficients observed directly).
 # The number of factors is fixed (adapt = FALSE) so that every run times the same model.
 # Data: one random effect (id) with a genomic (VanRaden) kinship from 2n simulated markers,
 # complete data, k true factors with sparse loadings. Model: Y ~ 1 + (1 | id), 20-point h2 grid.
@@ -21,9 +27,14 @@ sizes <- list(small  = c(n = 500,  p = 200,  k = 15),
               two_terms = c(n = 1000, p = 1000, k = 20),
               two_terms_full = c(n = 1000, p = 1000, k = 20),
               probit = c(n = 1000, p = 1000, k = 20),
-              negbin = c(n = 1000, p = 1000, k = 20))
+              negbin = c(n = 1000, p = 1000, k = 20),
+              probes = c(n = 500, p = 4000, k = 25),
+              probes_gauss = c(n = 500, p = 4000, k = 25),
+              curves = c(n = 1000, p = 6, k = 3),
+              curves_gauss = c(n = 1000, p = 6, k = 3))
 default_nitt <- c(small = 2000, medium = 500, large = 100, two_terms = 300, two_terms_full = 20,
-                  probit = 100, negbin = 50)
+                  probit = 100, negbin = 50, probes = 20, probes_gauss = 100, curves = 500,
+                  curves_gauss = 2000)
 
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]
@@ -67,6 +78,24 @@ simulate <- function(n, p, k, seed = 20260101) {
     d$lib <- exp(stats::runif(n, -0.55, 0.55))
     Y[] <- stats::rnbinom(n * p, mu = exp(2 + 0.7 * Y) * d$lib, size = 5)
   }
+  if (size == "probes") {
+    # three probes per gene: P_iq = mu_q + Y_i,gene(q) + e_iq, e_iq ~ N(0, s_q^2)
+    gene <- rep(colnames(Y), each = 3)
+    q <- length(gene)
+    P <- sweep(Y[, rep(seq_len(p), each = 3)] + sweep(matrix(stats::rnorm(n * q), n, q), 2,
+                                                      stats::runif(q, 0.3, 1.5), "*"),
+               2, stats::rnorm(q, sd = 2), "+")
+    colnames(P) <- sprintf("probe%05d", seq_len(q))
+    return(list(Y = P, gene = gene, K = K, d = d))
+  }
+  if (size == "curves") {
+    # each individual's curve on a 6-function B-spline basis of age, measured at 10 random ages
+    long <- d[rep(seq_len(n), each = 10), , drop = FALSE]
+    long$age <- stats::runif(10 * n, 0, 10)
+    B <- splines::bs(long$age, df = p, intercept = TRUE, Boundary.knots = c(0, 10))
+    long$y <- rowSums(B * Y[as.integer(long$id), ]) + stats::rnorm(10 * n, sd = 0.3)
+    return(list(long = long, K = K, d = d))
+  }
   if (two_terms) {
     d$block <- factor(sprintf("b%02d", (seq_len(n) - 1L) %% 50L + 1L))
     Y <- Y + matrix(stats::rnorm(50 * p, sd = sqrt(0.2)), 50, p)[as.integer(d$block), ]
@@ -92,15 +121,19 @@ nitt <- if (length(args) >= 6) as.integer(args[6]) else default_nitt[[size]]
 
 suppressPackageStartupMessages(library(SLAMglmm))
 dat <- readRDS(file.path(dir, paste0(size, ".rds")))
-Y <- dat$Y; K <- dat$K; d <- dat$d
+Y <- dat$Y; K <- dat$K; d <- dat$d; gene <- dat$gene; long <- dat$long
 rm(dat)
 
 run <- function(nitt, burnin, thin) {
   t0 <- proc.time()[["elapsed"]]
   form <- if (two_terms) Y ~ 1 + (1 | id) + (1 | block) else Y ~ 1 + (1 | id)
   route <- if (size == "two_terms_full") "full" else "auto"
-  family <- switch(size, probit = "probit", negbin = slam_negbin(offset = log(d$lib)), NULL)
-  fit <- SLAMglmm(form, data = d, relmat = list(id = K), n_factors = k, family = family,
+  family <- switch(size, probit = "probit", negbin = slam_negbin(offset = log(d$lib)),
+                   probes = slam_probes(gene = gene),
+                   curves = slam_curve(time = ~ age, id = ~ id, basis = "bs", df = p), NULL)
+  if (size == "curves") form <- y ~ 1 + (1 | id)
+  fit <- SLAMglmm(form, data = if (size == "curves") long else d, relmat = list(id = K),
+                  n_factors = k, family = family,
                   prior = slam_prior(h2 = list(divisions = 20)),
                   nitt = nitt, burnin = burnin, thin = thin, threads = threads,
                   verbose = FALSE, adapt = FALSE, grid_route = route)

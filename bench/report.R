@@ -20,6 +20,9 @@ prev <- NULL
 if (file.exists(latest)) {
   file.copy(latest, previous, overwrite = TRUE)
   prev <- utils::read.csv(previous, stringsAsFactors = FALSE)
+  # sizes not run this time keep their previous rows (with their own date and commit)
+  keep <- !paste(prev$size, prev$threads) %in% paste(res$size, res$threads)
+  if (any(keep)) res <- rbind(res, prev[keep, names(res)])
 }
 utils::write.csv(res, latest, row.names = FALSE)
 
@@ -28,6 +31,7 @@ cat(sprintf("%-14s %7s %9s %12s %9s %11s  %s\n", "size", "threads", "setup_s", "
             "peak_mb", "target", "previous ms/iter"))
 for (i in seq_len(nrow(res))) {
   r <- res[i, ]
+  if (r$commit != commit) next
   tg <- if (r$threads == 1 && r$size %in% names(targets)) targets[[r$size]] else NA
   tgs <- if (is.na(tg)) "" else sprintf("<= %g %s", tg, if (r$ms_per_iter <= tg) "ok" else "MISSED")
   ps <- ""
@@ -62,7 +66,10 @@ if (nzchar(readme) && file.exists(readme)) {
                             ifelse(w$size == "two_terms", " (3x medium)",
                                    ifelse(w$size %in% c("probit", "negbin"), " (4x medium)", ""))), "-")),
       "",
-      sprintf("Measured %s on %s (commit %s) by `bench/run.sh`.", date, machine, commit))
+      sprintf("Measured %s on %s (commit %s) by `bench/run.sh`%s.", date, machine, commit,
+              if (any(res$commit != commit)) paste0("; rows not run then (",
+                  paste(unique(res$size[res$commit != commit]), collapse = ", "),
+                  ") are from earlier runs, see bench/results/latest.csv") else ""))
     lines <- c(lines[seq_len(a)], tab, lines[b:length(lines)])
     writeLines(lines, readme)
     cat("updated the performance table in", readme, "\n")

@@ -8,7 +8,10 @@
 #
 # --two-terms adds (1000, 1000, 20) with a genomic and an iid term (automatic and full-grid routes).
 # --families adds (1000, 1000, 20) with every trait probit, and with every trait negative binomial.
-# Usage: bash bench/run.sh [--large] [--two-terms] [--families] [--no-install] [--no-readme] [--sizes "small medium"]
+# --layouts adds probes (500 x 12000 probes of 4000 genes, k = 25) and curves (1000 individuals x 10
+#   times, 6 B-spline coefficients, k = 3), each beside the Gaussian model of the same latent size.
+# Sizes not run keep their rows from the previous bench/results/latest.csv.
+# Usage: bash bench/run.sh [--large] [--two-terms] [--families] [--layouts] [--no-install] [--no-readme] [--sizes "small medium"]
 #                          [--threads "1 2"] [--nitt N]
 #   --no-install  use the installed SLAMglmm instead of installing this checkout first
 set -euo pipefail
@@ -21,12 +24,13 @@ while [ $# -gt 0 ]; do
     --large) SIZES="small medium large" ;;
     --two-terms) SIZES="$SIZES two_terms two_terms_full" ;;
     --families) SIZES="$SIZES probit negbin" ;;
+    --layouts) SIZES="$SIZES probes probes_gauss curves curves_gauss" ;;
     --sizes) SIZES="$2"; shift ;;
     --threads) THREADS="$2"; shift ;;
     --nitt) NITT="$2"; shift ;;
     --no-install) INSTALL=0 ;;
     --no-readme) README="" ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
