@@ -83,3 +83,30 @@ test_that("curve layouts are checked before Rust runs, naming the argument", {
   # B-splines with an intercept add up to one: the trait's mean goes to every coefficient
   expect_equal(unname(b$info$data_scale$center), rep(mean(long$weight), 4), tolerance = 1e-8)
 })
+
+test_that("genetic curves are predicted for relatives in the relationship matrix never measured", {
+  skip_on_cran()
+  set.seed(1)
+  n_s <- 10; per <- 5; n <- n_s * per
+  ids <- sprintf("a%03d", seq_len(n + 5))        # the last 5 (relatives of families 1-5) unmeasured
+  fam <- c(rep(seq_len(n_s), each = per), 1:5)
+  A <- outer(fam, fam, function(a, b) ifelse(a == b, 0.25, 0))
+  diag(A) <- 1
+  dimnames(A) <- list(ids, ids)
+  u <- t(chol(A)) %*% matrix(rnorm((n + 5) * 2), n + 5, 2)
+  ind <- data.frame(animal = factor(ids[seq_len(n)], levels = ids))
+  nt <- sample(2:5, n, replace = TRUE)
+  long <- ind[rep(seq_len(n), nt), , drop = FALSE]
+  long$age <- unlist(lapply(nt, function(k) sort(runif(k, 0, 10))))
+  i <- as.integer(long$animal)
+  long$weight <- 10 + u[i, 1] + (2 + u[i, 2]) * long$age / 5 + rnorm(nrow(long), sd = 0.3)
+  fit <- SLAMglmm(weight ~ 1 + (1 | animal), data = long, relmat = list(animal = A),
+                  family = slam_curve(time = ~ age, id = ~ animal, basis = "poly", df = 2),
+                  n_factors = 1, nitt = 600, burnin = 200, thin = 2, verbose = FALSE)
+  expect_identical(fit$curve_ids, ids[seq_len(n)])
+  g <- curve_predict(fit, times = c(0, 10), type = "genetic")
+  expect_identical(rownames(g), ids)
+  expect_true(all(is.finite(g)))
+  # an unmeasured relative's genetic curve is pulled towards its family's
+  expect_false(isTRUE(all.equal(g[n + 1, ], g[n + 2, ])))
+})
