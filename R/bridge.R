@@ -122,7 +122,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
                         paste0(cv$trait, ":sigma2[", cv$group_levels, "]")
                       }))),
     curves = lapply(c(parsed$curves, parsed$nonlinear), function(cv) {
-      keep <- intersect(names(cv), c("trait", "coef_traits", "basis", "group_levels", "curve", "fun",
+      keep <- intersect(names(cv), c("trait", "coef_traits", "basis", "group_levels", "curve", "g",
                                      "parameters", "y_scale"))
       cv[keep]
     }),

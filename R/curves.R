@@ -186,9 +186,11 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
     if (!(s > 0)) slam_stop("measured trait '", measured[t], "' is constant.", arg = "formula")
     if (nonlinear) {
       names_t <- paste0(measured[t], ".", family$parameters)
-      st <- slam_nonlinear_start(family, time[obs], y[obs], measured[t])
+      # a user-written g sees the measurements' rows of the data as its third argument, if it has one
+      fun <- if (!is.null(family$fun)) slam_user_curve_call(family$fun, data[obs, , drop = FALSE])
+      st <- slam_nonlinear_start(family, time[obs], y[obs], measured[t], fun)
       curves[[t]] <- list(trait = measured[t], coef_traits = names_t, curve = family$curve,
-                          fun = family$fun, parameters = family$parameters,
+                          fun = fun, g = family$fun, parameters = family$parameters,
                           traits = length(traits) + seq_len(K), row = row[obs], time = time[obs],
                           y = y[obs], group = as.integer(vgroup[obs]), n_groups = nlevels(vgroup),
                           group_levels = levels(vgroup), center = st$center, scale = st$scale,
@@ -328,9 +330,14 @@ curve_predict <- function(fit, times, trait = NULL, type = c("fitted", "genetic"
     out <- C %*% t(slam_basis_eval(cv$basis, as.double(times)))
   } else {
     # a non-linear curve at the posterior-mean parameters (a plug-in value)
+    if (!is.null(cv$g) && length(formals(cv$g)) >= 3L) {
+      stop("the curve function of this fit takes the data as a third argument: curve_predict() ",
+           "cannot evaluate it at new times; call it yourself with the parameters of ",
+           "curve_predict()'s source, `fit$H_mean` or `ranef(fit)`.", call. = FALSE)
+    }
     tt <- as.double(times)
     P <- C[rep(seq_len(nrow(C)), each = length(tt)), , drop = FALSE]
-    out <- matrix(slam_nonlinear_eval(cv$curve, P, rep(tt, nrow(C)), cv$fun, cv$parameters),
+    out <- matrix(slam_nonlinear_eval(cv$curve, P, rep(tt, nrow(C)), cv$g, cv$parameters),
                   nrow(C), length(tt), byrow = TRUE)
   }
   dimnames(out) <- list(rn, format(times))
@@ -375,8 +382,11 @@ slam_fit_curve <- function(fit, trait = NULL) {
 #' individuals at once, a few dozen times per iteration, on R's main thread
 #' while the sampler waits). A non-finite value at proposed parameters
 #' rejects them; an error, or a result of the wrong length or type, stops the
-#' run with an error. The built-in forms are evaluated in Rust and are much
-#' faster.
+#' run with an error. A function with a third argument, `function(h, t, d)`,
+#' also gets the measurements' rows of `data` (for covariates of each
+#' measurement: temperature, site, a known offset); [curve_predict()] cannot
+#' evaluate such a curve at new times. The built-in forms are evaluated in
+#' Rust and are much faster.
 #'
 #' Each individual's parameters move by elliptical slice sampling (Murray,
 #' Adams and MacKay 2010): exact, with no tuning. For a function written in R
@@ -394,7 +404,8 @@ slam_fit_curve <- function(fit, trait = NULL) {
 #' scale of the parameters.
 #'
 #' @param curve one of `"logistic"`, `"gompertz"`, `"exponential"`,
-#'   `"micmen"`, or a function `function(h, t)` (see Details).
+#'   `"micmen"`, or a function `function(h, t)` or `function(h, t, d)` (see
+#'   Details).
 #' @param time,id,variance as in [slam_curve()].
 #' @param start named numeric vector of typical parameter values (optional
 #'   for the built-in curves; required for a function, whose parameters it
@@ -476,9 +487,9 @@ slam_nonlinear_eval <- function(curve, par, t, fun = NULL, parameters = NULL) {
 
 #' Start values and working scales of a non-linear curve
 #' @noRd
-slam_nonlinear_start <- function(family, t, y, trait) {
+slam_nonlinear_start <- function(family, t, y, trait, fun = NULL) {
   st <- family$start
-  if (family$curve == "user") slam_check_user_curve(family, t, trait)
+  if (family$curve == "user") slam_check_user_curve(family, fun, t, trait)
   if (is.null(st)) {
     d <- data.frame(t = t, y = y)
     fitc <- tryCatch(switch(family$curve,
@@ -511,9 +522,10 @@ slam_nonlinear_start <- function(family, t, y, trait) {
 #' A user-written curve must give one finite number per measurement at the
 #' start values: checked in R, before any Rust runs
 #' @noRd
-slam_check_user_curve <- function(family, t, trait) {
-  g <- tryCatch(slam_nonlinear_eval("user", family$start, t, family$fun, family$parameters),
-                error = function(e) e)
+slam_check_user_curve <- function(family, fun, t, trait) {
+  h <- matrix(family$start, length(t), length(family$start), byrow = TRUE,
+              dimnames = list(NULL, family$parameters))
+  g <- tryCatch(fun(h, t, seq_along(t)), error = function(e) e)
   what <- if (inherits(g, "error")) paste0("failed: ", conditionMessage(g))
           else if (!is.numeric(g)) paste0("returned an object of class '", class(g)[1L], "', not numbers")
           else if (length(g) != length(t)) paste0("returned ", length(g), " values for ", length(t),
@@ -526,4 +538,15 @@ slam_check_user_curve <- function(family, t, trait) {
               "`h`.", arg = "family")
   }
   invisible(TRUE)
+}
+
+#' The function the sampler calls, `function(h, t, m)` with `m` the indices of
+#' the measurements (rows of `d`): the user's `g(h, t)`, or `g(h, t, d[m, ])`
+#' when g takes the data as a third argument
+#' @noRd
+slam_user_curve_call <- function(g, d) {
+  force(g)
+  force(d)
+  if (length(formals(g)) >= 3L) function(h, t, m) g(h, t, d[m, , drop = FALSE])
+  else function(h, t, m) g(h, t)
 }

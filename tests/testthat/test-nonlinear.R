@@ -130,3 +130,22 @@ test_that("a curve function that misbehaves is a classed error naming it", {
   fit <- fit_with(picky)
   expect_true(all(fit$H_mean[, "height.Asym"] <= 21))
 })
+
+test_that("a curve function may use covariates of each measurement", {
+  skip_on_cran()
+  long <- logistic_data(n_clone = 10)
+  long$temp <- rnorm(nrow(long))
+  long$height <- long$height + 2 * long$temp
+  g <- function(h, t, d) h[, "Asym"] / (1 + exp((h[, "xmid"] - t) / h[, "scal"])) + 2 * d$temp
+  set.seed(5)
+  fit <- SLAMglmm(height ~ 1 + (1 | clone), data = long, n_factors = 1, nitt = 1500, burnin = 500,
+                  thin = 2, verbose = FALSE,
+                  family = slam_nonlinear(g, time = ~ age, id = ~ tree,
+                                          start = c(Asym = 20, xmid = 6, scal = 1.5),
+                                          scale = c(Asym = 5, xmid = 1.5, scal = 0.4)))
+  fe <- fixef(fit, interval = TRUE)
+  expect_true(all(fe$lower < c(20, 6, 1.5) + 0.5 & fe$upper > c(20, 6, 1.5) - 0.5))
+  fp <- family_params(fit)
+  expect_true(fp$lower < 0.25 * 1.3 && fp$upper > 0.25 / 1.3)
+  expect_error(curve_predict(fit, times = 1:3), "third argument")
+})

@@ -513,10 +513,11 @@ struct LogisticCaller {
 }
 
 impl slamglmm::Monitor for LogisticCaller {
-    fn user_curve(&mut self, _response: usize, par: &Dense, time: &[f64]) -> slamglmm::Result<Vec<f64>> {
+    fn user_curve(&mut self, _response: usize, par: &Dense, time: &[f64], measurements: &[usize]) -> slamglmm::Result<Vec<f64>> {
         use slamglmm::model::NonlinearCurve;
         assert_eq!(std::thread::current().id(), self.thread, "curves are evaluated on the calling thread");
         self.calls += 1;
+        assert_eq!(measurements.len(), par.nrow);
         let mut g: Vec<f64> = (0..par.nrow)
             .map(|m| NonlinearCurve::Logistic.eval(&[par.get(m, 0), par.get(m, 1), par.get(m, 2)], time[m]))
             .collect();

@@ -87,9 +87,11 @@ impl Monitor for RMonitor {
         stop
     }
 
-    /// Calls the R function as `fun(h, t)`: `h` a matrix with one row per measurement and one named column
-    /// per parameter, `t` the times; R errors come back as errors (R_tryEval prints R's message).
-    fn user_curve(&mut self, response: usize, par: &Dense, time: &[f64]) -> SResult<Vec<f64>> {
+    /// Calls the R function as `fun(h, t, m)`: `h` a matrix with one row per measurement and one named
+    /// column per parameter, `t` the times, `m` the measurements' 1-based indices (R's wrapper uses them to
+    /// hand the user's function their covariates); R errors come back as errors (R_tryEval prints R's
+    /// message).
+    fn user_curve(&mut self, response: usize, par: &Dense, time: &[f64], measurements: &[usize]) -> SResult<Vec<f64>> {
         let Some(Some((fun, names))) = self.curves.get(response) else {
             return Err(SlamError::new(format!("internal: non-linear response {} has no curve function", response + 1)));
         };
@@ -101,8 +103,9 @@ impl Monitor for RMonitor {
         };
         set().map_err(|e| SlamError::new(format!("internal: {e}")))?;
         let t = Robj::from(time.to_vec());
+        let m = Robj::from(measurements.iter().map(|&x| x as i32 + 1).collect::<Vec<i32>>());
         let g = fun
-            .call(pairlist!(h, t))
+            .call(pairlist!(h, t, m))
             .map_err(|_| SlamError::new(format!("the curve function `g` of non-linear response {} failed (R's error is above)", response + 1)))?;
         let vals: Vec<f64> = if let Some(x) = g.as_real_slice() {
             x.to_vec()

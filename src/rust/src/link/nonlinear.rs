@@ -76,17 +76,18 @@ impl Form {
 }
 
 /// Evaluates user-written curves: `g` of response `response` at natural-scale parameters `par` (one row
-/// per measurement, one column per parameter) and the measurements' times; one value per row. Must be
+/// per measurement, one column per parameter), the measurements' times and their indices among the
+/// response's measurements (so that the caller can give g their covariates); one value per row. Must be
 /// callable from the sampler's worker threads (the R bridge forwards each call to R's thread).
 pub trait CurveHost: Sync {
-    fn eval(&self, response: usize, par: &Dense, time: &[f64]) -> Result<Vec<f64>>;
+    fn eval(&self, response: usize, par: &Dense, time: &[f64], measurements: &[usize]) -> Result<Vec<f64>>;
 }
 
 /// The host of a model without user-written curves.
 pub struct NoCurves;
 
 impl CurveHost for NoCurves {
-    fn eval(&self, response: usize, _: &Dense, _: &[f64]) -> Result<Vec<f64>> {
+    fn eval(&self, response: usize, _: &Dense, _: &[f64], _: &[usize]) -> Result<Vec<f64>> {
         Err(SlamError::new(format!("non-linear response {} has a user-written curve but no host to evaluate it", response + 1)))
     }
 }

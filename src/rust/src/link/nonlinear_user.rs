@@ -20,6 +20,7 @@ fn eval_rows(nd: &NonlinearData, host: &dyn CurveHost, index: usize, rows: &[usi
     let m: usize = rows.iter().map(|&i| nd.by_row[i].len()).sum();
     let mut p = Dense::zeros(m, k);
     let mut time = Vec::with_capacity(m);
+    let mut which = Vec::with_capacity(m);
     let mut at = 0;
     for (r, &i) in rows.iter().enumerate() {
         let natural = nd.natural(&par[r]);
@@ -28,10 +29,11 @@ fn eval_rows(nd: &NonlinearData, host: &dyn CurveHost, index: usize, rows: &[usi
                 p.set(at, a, natural[a]);
             }
             time.push(nd.set.time[mm]);
+            which.push(mm);
             at += 1;
         }
     }
-    let g = host.eval(index, &p, &time)?;
+    let g = host.eval(index, &p, &time, &which)?;
     if g.len() != m {
         return Err(SlamError::new(format!(
             "the curve function of non-linear response {} returned {} values for {} measurements",

@@ -17,6 +17,7 @@ struct Request {
     response: usize,
     par: Dense,
     time: Vec<f64>,
+    measurements: Vec<usize>,
     reply: mpsc::Sender<Result<Vec<f64>>>,
 }
 
@@ -26,9 +27,9 @@ struct Forward {
 }
 
 impl CurveHost for Forward {
-    fn eval(&self, response: usize, par: &Dense, time: &[f64]) -> Result<Vec<f64>> {
+    fn eval(&self, response: usize, par: &Dense, time: &[f64], measurements: &[usize]) -> Result<Vec<f64>> {
         let (reply, answer) = mpsc::channel();
-        let request = Request { response, par: par.clone(), time: time.to_vec(), reply };
+        let request = Request { response, par: par.clone(), time: time.to_vec(), measurements: measurements.to_vec(), reply };
         self.to_caller.send(request).map_err(|_| SlamError::new("the caller stopped answering curve evaluations"))?;
         answer.recv().map_err(|_| SlamError::new("the caller stopped answering curve evaluations"))?
     }
@@ -46,7 +47,7 @@ pub fn iterate_serving(pool: &rayon::ThreadPool, chain: &mut Chain, it: usize, m
             drop(forward);
         });
         for req in requests.iter() {
-            let g = monitor.user_curve(req.response, &req.par, &req.time);
+            let g = monitor.user_curve(req.response, &req.par, &req.time, &req.measurements);
             // The chain waits on this reply; if it has gone, there is nothing left to answer.
             let _ = req.reply.send(g);
         }

@@ -47,9 +47,9 @@ pub trait Monitor {
         false
     }
     /// `g` of user-written non-linear response `response` at natural-scale parameters `par` (one row per
-    /// measurement) and times `time`; see [`CurveHost`].
-    fn user_curve(&mut self, response: usize, par: &Dense, time: &[f64]) -> Result<Vec<f64>> {
-        NoCurves.eval(response, par, time)
+    /// measurement), times `time` and measurement indices `measurements`; see [`CurveHost`].
+    fn user_curve(&mut self, response: usize, par: &Dense, time: &[f64], measurements: &[usize]) -> Result<Vec<f64>> {
+        NoCurves.eval(response, par, time, measurements)
     }
 }
 
