@@ -549,13 +549,13 @@ name_dims <- function(x, dn) {
 }
 
 #' The prior scale of the measurement variance of each non-linear response:
-#' `prior$curves$scale` times the variance of its measurements (they are not
-#' standardised)
+#' `prior$curves$scale` times the mean squared residual of its measurements
+#' about the pooled curve at the start values (they are not standardised)
 #' @noRd
 slam_nonlinear_prior <- function(sets, parsed_sets, prior) {
   if (is.null(sets)) return(NULL)
   for (i in seq_along(sets)) {
-    sets[[i]]$prior_scale <- prior$curves$scale * stats::var(parsed_sets[[i]]$y)
+    sets[[i]]$prior_scale <- prior$curves$scale * parsed_sets[[i]]$resid_var
   }
   sets
 }

@@ -26,13 +26,22 @@
 #' are observed at their own times, as many as they have; a missing value of a
 #' trait is a measurement that was not made.
 #'
+#' Scales: the coefficients' origin is the population curve (a least-squares
+#' fit of all measurements on the basis), and the priors of [slam_prior()]
+#' act on each coefficient standardised by the residual sd about that curve
+#' where its basis function lives, so that neither the population trend nor
+#' the ages where individuals hardly differ distort them. Reported values are
+#' on the data scale. Polynomial basis functions are scaled to unit root mean
+#' square over the measurements, so every coefficient is on the scale of the
+#' trait.
+#'
 #' @param time a one-sided formula giving the time of each measurement, e.g.
 #'   `~ age`, evaluated in the data.
 #' @param id a one-sided formula giving the individual of each measurement,
 #'   e.g. `~ animal`.
 #' @param basis `"bs"` (B-splines of [splines::bs()] with an intercept, cubic,
 #'   knots at quantiles of the times) or `"poly"` (orthogonal polynomials of
-#'   [stats::poly()] plus a constant).
+#'   [stats::poly()], scaled to unit root mean square, plus a constant).
 #' @param df number of basis functions (coefficients per measured trait; for
 #'   `"poly"` the degree is `df - 1`).
 #' @param variance `NULL` (one measurement variance per trait) or a one-sided
@@ -85,6 +94,9 @@ slam_basis_eval <- function(spec, t) {
     B <- stats::predict(spec$object, t)
   } else {
     B <- cbind(1, if (spec$df > 1L) stats::predict(spec$object, t) else NULL)
+    # poly()'s columns have unit length over the data; scaled to unit root mean square, a coefficient
+    # of 1 moves the curve by about 1, as the intercept's does, whatever the number of measurements
+    if (!is.null(spec$rms)) B <- sweep(B, 2L, spec$rms, "/")
   }
   B <- matrix(as.double(B), length(t), spec$df)
   B
@@ -106,8 +118,10 @@ slam_basis_make <- function(basis, df, t) {
                 "data have ", length(ut), ".", arg = "family")
     }
     obj <- if (df > 1L) stats::poly(t, degree = df - 1L) else NULL
+    rms <- c(1, if (df > 1L) sqrt(colMeans(unclass(obj)^2)))
   }
-  list(basis = basis, df = as.integer(df), object = obj, range = range(t))
+  list(basis = basis, df = as.integer(df), object = obj, range = range(t),
+       rms = if (basis == "poly") rms)
 }
 
 #' slam_parse_formula() for long data on curves (family slam_curve())
@@ -194,17 +208,15 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
                           traits = length(traits) + seq_len(K), row = row[obs], time = time[obs],
                           y = y[obs], group = as.integer(vgroup[obs]), n_groups = nlevels(vgroup),
                           group_levels = levels(vgroup), center = st$center, scale = st$scale,
+                          resid_var = st$resid_var,
                           y_scale = 1)
     } else {
       names_t <- paste0(measured[t], ".", seq_len(K))
-      # coefficients of the constant function, to move the trait's mean onto them
-      const <- qr.solve(Phi[obs, , drop = FALSE], rep(1, sum(obs)))
-      curves[[t]] <- list(trait = measured[t], coef_traits = names_t, basis = spec,
-                          traits = length(traits) + seq_len(K), row = row[obs],
-                          phi = Phi[obs, , drop = FALSE], y = (y[obs] - m) / s,
-                          group = as.integer(vgroup[obs]), n_groups = nlevels(vgroup),
-                          group_levels = levels(vgroup), center = m * const, scale = rep(s, K),
-                          y_scale = s)
+      curves[[t]] <- c(list(trait = measured[t], coef_traits = names_t, basis = spec,
+                            traits = length(traits) + seq_len(K), row = row[obs],
+                            group = as.integer(vgroup[obs]), n_groups = nlevels(vgroup),
+                            group_levels = levels(vgroup)),
+                       slam_curve_standardize(Phi[obs, , drop = FALSE], y[obs], measured[t]))
     }
     traits <- c(traits, names_t)
     per_ind <- tapply(y, row, function(v) if (all(is.na(v))) NA_real_ else mean(v, na.rm = TRUE))
@@ -223,9 +235,41 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
   parsed$n_categories <- stats::setNames(integer(length(traits)), traits)
   parsed$levels <- stats::setNames(vector("list", length(traits)), traits)
   parsed$families <- stats::setNames(rep(list(family), length(traits)), traits)
+  if (!nonlinear && !("(Intercept)" %in% colnames(parsed$X))) {
+    # without an intercept the coefficients' origin is 0, not the population curve
+    curves <- lapply(curves, function(cv) {
+      cv$y <- (cv$y_raw) / cv$y_scale
+      cv$center[] <- 0
+      cv
+    })
+  }
   if (nonlinear) parsed$nonlinear <- curves else parsed$curves <- curves
   parsed$curve_ids <- ids
   parsed
+}
+
+#' Standardise one curve: the coefficients' origin is the population curve
+#' (least squares of all measurements on the basis, `beta`), the measurements
+#' are residuals about it over their pooled sd `s` (so the population trend
+#' does not inflate the scale), and coefficient k has its own scale
+#' `s_k = sqrt(sum_m phi_mk^2 r_m^2 / sum_m phi_mk^2)`, the residual sd where
+#' its basis function lives: the priors on the standardised coefficients then
+#' act alike on ages where individuals differ much and where they hardly do.
+#' The sampler sees `y_std = (y - Phi beta) / s` and `Phi diag(s_k / s)`.
+#' @noRd
+slam_curve_standardize <- function(Phi, y, trait) {
+  beta <- qr.coef(qr(Phi), y)
+  if (anyNA(beta)) {
+    slam_stop("the basis of measured trait '", trait, "' is singular at its measurement times: ",
+              "use fewer basis functions (`df` of slam_curve()).", arg = "family")
+  }
+  r <- as.vector(y - Phi %*% beta)
+  s <- sqrt(mean(r^2))
+  if (!(s > 0)) slam_stop("measured trait '", trait, "' lies exactly on one curve.", arg = "formula")
+  sk <- sqrt(colSums(Phi^2 * r^2) / colSums(Phi^2))
+  sk <- pmax(sk, 1e-3 * s)
+  list(phi = sweep(Phi, 2L, sk / s, "*"), y = (y - as.vector(Phi %*% beta)) / s, y_raw = y,
+       phi_raw = Phi, center = unname(beta), scale = unname(sk), y_scale = s)
 }
 
 #' The sampler's curves, and the centres and scales of the coefficient traits
@@ -398,8 +442,10 @@ slam_fit_curve <- function(fit, trait = NULL) {
 #' `theta = start + scale * h`, on which the priors of [slam_prior()] act.
 #' `start` defaults to a fit of the curve to all measurements pooled
 #' ([stats::nls()] with the matching self-starting model), `scale` to a quarter
-#' of the absolute start values; give them when the pooled fit fails or when
-#' the parameters vary more than that among individuals. Reported values
+#' of the absolute start values (1 for a start value of 0); give them when the
+#' pooled fit fails or when the parameters vary more than that among
+#' individuals. The prior of the measurement variance is scaled by the mean
+#' squared residual about the pooled curve at `start`. Reported values
 #' (`fixef()`, `ranef()`, `VarCorr()`, `curve_predict()`) are on the natural
 #' scale of the parameters.
 #'
@@ -513,10 +559,21 @@ slam_nonlinear_start <- function(family, t, y, trait, fun = NULL) {
   }
   sc <- family$scale
   if (is.null(sc)) {
-    sc <- pmax(abs(st) / 4, 1e-2 * max(abs(st)), 1e-8)
+    # each parameter in its own units; a start value of 0 gives no scale, so 1 is used
+    sc <- abs(st) / 4
+    sc[!(sc > 1e-8 * max(abs(st)))] <- 1
     names(sc) <- family$parameters
   }
-  list(center = unname(st), scale = unname(sc))
+  # the measurements' variance about the pooled curve sets the scale of their variance's prior
+  g0 <- if (family$curve == "user") {
+    fun(matrix(st, length(t), length(st), byrow = TRUE, dimnames = list(NULL, family$parameters)),
+        t, seq_along(t))
+  } else {
+    slam_nonlinear_eval(family$curve, st, t)
+  }
+  resid_var <- mean((y - g0)^2)
+  if (!is.finite(resid_var) || !(resid_var > 0)) resid_var <- stats::var(y)
+  list(center = unname(st), scale = unname(sc), resid_var = resid_var)
 }
 
 #' A user-written curve must give one finite number per measurement at the

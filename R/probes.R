@@ -100,9 +100,10 @@ slam_probe_layout <- function(cols, fam, n) {
 
 #' Standardise the probes gene by gene and make the sampler's probe sets
 #'
-#' All probes of a gene share one centre (their grand mean, with an intercept)
-#' and one scale (the sd of all their values), so that the model
-#' `y = mu_q + h + e` keeps its meaning on the standardised scale.
+#' All probes of a gene share one centre (the mean of the probes' means, with
+#' an intercept) and one scale (the median over probes of each probe's sd
+#' about its own mean), so that the model `y = mu_q + h + e` keeps its meaning
+#' on the standardised scale.
 #'
 #' @return A list with `sets` (for the bridge), `center`, `scale` (per gene).
 #' @noRd
@@ -112,9 +113,13 @@ slam_probe_scale <- function(layout, has_intercept) {
   sets <- vector("list", G)
   for (g in seq_len(G)) {
     v <- layout$P[, layout$gene_of == g, drop = FALSE]
-    obs <- v[!is.na(v)]
-    center[g] <- if (has_intercept) mean(obs) else 0
-    scale[g] <- sd_scaled(obs)
+    # the gene's scale is its typical probe's sd about that probe's own mean: neither the spread of
+    # probe effects nor one noisy probe inflates it (the priors act on this scale)
+    means <- colMeans(v, na.rm = TRUE)
+    within <- apply(v, 2L, stats::var, na.rm = TRUE)
+    center[g] <- if (has_intercept) mean(means) else 0
+    scale[g] <- sqrt(stats::median(within))
+    if (!(scale[g] > 0)) scale[g] <- sd_scaled(v[!is.na(v)])
     sets[[g]] <- list(trait = g, Y = unname((v - center[g]) / scale[g]))
   }
   list(sets = sets, center = center, scale = scale)

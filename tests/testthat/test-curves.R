@@ -80,8 +80,16 @@ test_that("curve layouts are checked before Rust runs, naming the argument", {
   expect_length(b$input$curves, 1L)
   expect_identical(b$input$curves[[1]]$n_groups, 2)
   expect_identical(dim(b$input$curves[[1]]$phi), c(nrow(long), 4L))
-  # B-splines with an intercept add up to one: the trait's mean goes to every coefficient
-  expect_equal(unname(b$info$data_scale$center), rep(mean(long$weight), 4), tolerance = 1e-8)
+  # the coefficients' origin is the population curve (least squares on the basis), and each
+  # coefficient's scale the residual sd about it where its basis function lives
+  B <- slam_basis_eval(b$info$curves[[1]]$basis, long$age)
+  pop <- stats::lm.fit(B, long$weight)
+  expect_equal(unname(b$info$data_scale$center), unname(pop$coefficients), tolerance = 1e-8)
+  r <- pop$residuals
+  expect_equal(unname(b$info$data_scale$scale), sqrt(colSums(B^2 * r^2) / colSums(B^2)),
+               tolerance = 1e-8)
+  s <- sqrt(mean(r^2))
+  expect_equal(b$input$curves[[1]]$y, r / s, tolerance = 1e-8)
 })
 
 test_that("genetic curves are predicted for relatives in the relationship matrix never measured", {
