@@ -28,10 +28,12 @@
 #'
 #' Scales: the coefficients' origin is the population curve (a least-squares
 #' fit of all measurements on the basis), and the priors of [slam_prior()]
-#' act on each coefficient standardised by the residual sd about that curve
-#' where its basis function lives, so that neither the population trend nor
-#' the ages where individuals hardly differ distort them. Reported values are
-#' on the data scale. Polynomial basis functions are scaled to unit root mean
+#' act on each coefficient standardised by its spread among individuals (a
+#' moment estimate from the individuals' own least-squares fits, or, when too
+#' few individuals have more measurements than coefficients, the residual sd
+#' about the population curve where its basis function lives), so that
+#' neither the population trend nor ages where individuals hardly differ
+#' distort them. Reported values are on the data scale. Polynomial basis functions are scaled to unit root mean
 #' square over the measurements, so every coefficient is on the scale of the
 #' trait.
 #'
@@ -216,7 +218,8 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
                             traits = length(traits) + seq_len(K), row = row[obs],
                             group = as.integer(vgroup[obs]), n_groups = nlevels(vgroup),
                             group_levels = levels(vgroup)),
-                       slam_curve_standardize(Phi[obs, , drop = FALSE], y[obs], measured[t]))
+                       slam_curve_standardize(Phi[obs, , drop = FALSE], y[obs], row[obs],
+                                              measured[t]))
     }
     traits <- c(traits, names_t)
     per_ind <- tapply(y, row, function(v) if (all(is.na(v))) NA_real_ else mean(v, na.rm = TRUE))
@@ -238,7 +241,7 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
   if (!nonlinear && !("(Intercept)" %in% colnames(parsed$X))) {
     # without an intercept the coefficients' origin is 0, not the population curve
     curves <- lapply(curves, function(cv) {
-      cv$y <- (cv$y_raw) / cv$y_scale
+      cv$y <- cv$y_raw / cv$y_scale
       cv$center[] <- 0
       cv
     })
@@ -251,13 +254,20 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
 #' Standardise one curve: the coefficients' origin is the population curve
 #' (least squares of all measurements on the basis, `beta`), the measurements
 #' are residuals about it over their pooled sd `s` (so the population trend
-#' does not inflate the scale), and coefficient k has its own scale
-#' `s_k = sqrt(sum_m phi_mk^2 r_m^2 / sum_m phi_mk^2)`, the residual sd where
-#' its basis function lives: the priors on the standardised coefficients then
-#' act alike on ages where individuals differ much and where they hardly do.
+#' does not inflate the scale), and coefficient k has its own scale `s_k`, its
+#' spread among individuals, so that the priors (which expect standardised
+#' variances near 1) fit every coefficient alike: the slope of a polynomial
+#' as well as a B-spline coefficient at ages where individuals hardly differ.
 #' The sampler sees `y_std = (y - Phi beta) / s` and `Phi diag(s_k / s)`.
+#'
+#' `s_k` is a moment estimate from the individuals measured more than K times:
+#' the variance among their own least-squares coefficients less the mean
+#' sampling variance `s_e^2 [(Phi_i' Phi_i)^-1]_kk` (`s_e^2` pooled within
+#' individuals), and at least a tenth of the raw variance. With fewer than
+#' `max(10, 2K)` such individuals it falls back to the residual sd where the
+#' basis function lives, `sqrt(sum_m phi_mk^2 r_m^2 / sum_m phi_mk^2)`.
 #' @noRd
-slam_curve_standardize <- function(Phi, y, trait) {
+slam_curve_standardize <- function(Phi, y, row, trait) {
   beta <- qr.coef(qr(Phi), y)
   if (anyNA(beta)) {
     slam_stop("the basis of measured trait '", trait, "' is singular at its measurement times: ",
@@ -266,10 +276,33 @@ slam_curve_standardize <- function(Phi, y, trait) {
   r <- as.vector(y - Phi %*% beta)
   s <- sqrt(mean(r^2))
   if (!(s > 0)) slam_stop("measured trait '", trait, "' lies exactly on one curve.", arg = "formula")
-  sk <- sqrt(colSums(Phi^2 * r^2) / colSums(Phi^2))
+  sk <- slam_coef_spread(Phi, r, row)
+  if (is.null(sk)) sk <- sqrt(colSums(Phi^2 * r^2) / colSums(Phi^2))
   sk <- pmax(sk, 1e-3 * s)
-  list(phi = sweep(Phi, 2L, sk / s, "*"), y = (y - as.vector(Phi %*% beta)) / s, y_raw = y,
-       phi_raw = Phi, center = unname(beta), scale = unname(sk), y_scale = s)
+  list(phi = sweep(Phi, 2L, sk / s, "*"), y = r / s, y_raw = y, center = unname(beta),
+       scale = unname(sk), y_scale = s)
+}
+
+#' Spread among individuals of each basis coefficient of the residuals `r`
+#' (see slam_curve_standardize()); NULL when too few individuals have more
+#' measurements than coefficients
+#' @noRd
+slam_coef_spread <- function(Phi, r, row) {
+  K <- ncol(Phi)
+  fits <- lapply(split(seq_along(r), row), function(m) {
+    if (length(m) <= K) return(NULL)
+    q <- qr(Phi[m, , drop = FALSE])
+    if (q$rank < K) return(NULL)
+    list(coef = qr.coef(q, r[m]), ss = sum(qr.resid(q, r[m])^2), df = length(m) - K,
+         v = diag(chol2inv(qr.R(q))))
+  })
+  fits <- fits[!vapply(fits, is.null, TRUE)]
+  if (length(fits) < max(10L, 2L * K)) return(NULL)
+  coefs <- do.call(rbind, lapply(fits, `[[`, "coef"))
+  s2e <- sum(vapply(fits, `[[`, 0, "ss")) / sum(vapply(fits, `[[`, 0, "df"))
+  sampling <- s2e * colMeans(do.call(rbind, lapply(fits, `[[`, "v")))
+  raw <- apply(coefs, 2L, stats::var)
+  sqrt(pmax(raw - sampling, 0.1 * raw))
 }
 
 #' The sampler's curves, and the centres and scales of the coefficient traits

@@ -86,8 +86,9 @@ test_that("curve layouts are checked before Rust runs, naming the argument", {
   pop <- stats::lm.fit(B, long$weight)
   expect_equal(unname(b$info$data_scale$center), unname(pop$coefficients), tolerance = 1e-8)
   r <- pop$residuals
-  expect_equal(unname(b$info$data_scale$scale), sqrt(colSums(B^2 * r^2) / colSums(B^2)),
-               tolerance = 1e-8)
+  spread <- slam_coef_spread(B, r, as.integer(long$animal))
+  if (is.null(spread)) spread <- sqrt(colSums(B^2 * r^2) / colSums(B^2))
+  expect_equal(unname(b$info$data_scale$scale), spread, tolerance = 1e-8)
   s <- sqrt(mean(r^2))
   expect_equal(b$input$curves[[1]]$y, r / s, tolerance = 1e-8)
 })
@@ -117,4 +118,18 @@ test_that("genetic curves are predicted for relatives in the relationship matrix
   expect_true(all(is.finite(g)))
   # an unmeasured relative's genetic curve is pulled towards its family's
   expect_false(isTRUE(all.equal(g[n + 1, ], g[n + 2, ])))
+})
+
+test_that("each curve coefficient is scaled by its spread among individuals", {
+  set.seed(7)
+  n <- 400
+  row <- rep(seq_len(n), each = 8)
+  t <- runif(8 * n, 0, 10)
+  Phi <- cbind(1, (t - 5) / 3)
+  coefs <- cbind(rnorm(n, sd = 3), rnorm(n, sd = 0.2))
+  r <- rowSums(Phi * coefs[row, ]) + rnorm(8 * n, sd = 1)
+  sk <- slam_coef_spread(Phi, r, row)
+  expect_equal(sk, c(3, 0.2), tolerance = 0.15)
+  # too few individuals measured more often than there are coefficients: no moment estimate
+  expect_null(slam_coef_spread(Phi[row <= 5, ], r[row <= 5], row[row <= 5]))
 })
