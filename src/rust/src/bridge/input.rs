@@ -117,122 +117,74 @@ impl Input {
             .collect()
     }
 
-    /// The probe sets: a list of `list(trait = 1-based index, Y = n x Q matrix)`.
-    fn probes(&self) -> RResult<Vec<ProbeSet>> {
-        let r = self.field("probes")?;
+    /// The elements of a list-of-lists input (`probes`, `curves`, `nonlinear`; NULL: none).
+    fn elements(&self, name: &str) -> RResult<Vec<Element>> {
+        let r = self.field(name)?;
         if r.is_null() {
             return Ok(Vec::new());
         }
-        let Some(list) = r.as_list() else { return fail("internal: 'probes' must be a list") };
+        let Some(list) = r.as_list() else { return fail(format!("internal: '{name}' must be a list")) };
         list.values()
             .enumerate()
-            .map(|(i, s)| {
-                let Some(sl) = s.as_list() else { return fail(format!("internal: probes[[{}]] must be a list", i + 1)) };
-                let m: HashMap<String, Robj> = sl.iter().map(|(k, v)| (k.to_string(), v)).collect();
-                let trait_index = match m.get("trait").map(|t| real_vec_of(t, "trait")) {
-                    Some(Ok(v)) if v.len() == 1 && v[0] >= 1.0 => v[0] as usize - 1,
-                    _ => return fail(format!("internal: probes[[{}]]$trait must be one index", i + 1)),
-                };
-                match m.get("Y").map(|y| matrix_of(y, "Y")) {
-                    Some(Ok(Some(y))) => Ok(ProbeSet { trait_index, y }),
-                    _ => fail(format!("internal: probes[[{}]]$Y must be a matrix", i + 1)),
-                }
+            .map(|(i, e)| {
+                let what = format!("{name}[[{}]]", i + 1);
+                let Some(el) = e.as_list() else { return fail(format!("internal: {what} must be a list")) };
+                Ok(Element { what, fields: el.iter().map(|(k, v)| (k.to_string(), v)).collect() })
             })
+            .collect()
+    }
+
+    /// The probe sets: a list of `list(trait = 1-based index, Y = n x Q matrix)`.
+    fn probes(&self) -> RResult<Vec<ProbeSet>> {
+        self.elements("probes")?
+            .iter()
+            .map(|e| Ok(ProbeSet { trait_index: e.one_index("trait")?, y: e.matrix("Y")? }))
             .collect()
     }
 
     /// The curves: a list of `list(traits, row, group (1-based integers), n_groups, phi (N x k), y)`.
     fn curves(&self) -> RResult<Vec<CurveSet>> {
-        let r = self.field("curves")?;
-        if r.is_null() {
-            return Ok(Vec::new());
-        }
-        let Some(list) = r.as_list() else { return fail("internal: 'curves' must be a list") };
-        list.values()
-            .enumerate()
-            .map(|(i, c)| {
-                let Some(cl) = c.as_list() else { return fail(format!("internal: curves[[{}]] must be a list", i + 1)) };
-                let m: HashMap<String, Robj> = cl.iter().map(|(k, v)| (k.to_string(), v)).collect();
-                let get = |name: &str| -> RResult<&Robj> {
-                    m.get(name).ok_or_else(|| Error::Other(format!("internal: curves[[{}]]${name} is missing", i + 1)))
-                };
-                let index = |name: &str| -> RResult<Vec<usize>> {
-                    let v = real_vec_of(get(name)?, name)?;
-                    if v.iter().any(|&x| !(x >= 1.0) || x.fract() != 0.0) {
-                        return fail(format!("internal: curves[[{}]]${name} must hold 1-based indices", i + 1));
-                    }
-                    Ok(v.into_iter().map(|x| x as usize - 1).collect())
-                };
-                let phi = match matrix_of(get("phi")?, "phi")? {
-                    Some(p) => p,
-                    None => return fail(format!("internal: curves[[{}]]$phi must be a matrix", i + 1)),
-                };
-                let n_groups = match real_vec_of(get("n_groups")?, "n_groups")?.as_slice() {
-                    [g] if *g >= 1.0 => *g as usize,
-                    _ => return fail(format!("internal: curves[[{}]]$n_groups must be a count", i + 1)),
-                };
+        self.elements("curves")?
+            .iter()
+            .map(|e| {
                 Ok(CurveSet {
-                    traits: index("traits")?,
-                    row: index("row")?,
-                    phi,
-                    y: real_vec_of(get("y")?, "y")?,
-                    group: index("group")?,
-                    n_groups,
+                    traits: e.indices("traits")?,
+                    row: e.indices("row")?,
+                    phi: e.matrix("phi")?,
+                    y: e.reals("y")?,
+                    group: e.indices("group")?,
+                    n_groups: e.count("n_groups")?,
                 })
             })
             .collect()
     }
 
     /// The non-linear responses: a list of `list(curve, traits, center, scale, row, time, y, group,
-    /// n_groups, prior_scale)` (indices 1-based).
+    /// n_groups, prior_scale, fun, par_names)` (indices 1-based).
     fn nonlinear(&self) -> RResult<Vec<NonlinearSet>> {
-        let r = self.field("nonlinear")?;
-        if r.is_null() {
-            return Ok(Vec::new());
-        }
-        let Some(list) = r.as_list() else { return fail("internal: 'nonlinear' must be a list") };
-        list.values()
-            .enumerate()
-            .map(|(i, c)| {
-                let Some(cl) = c.as_list() else { return fail(format!("internal: nonlinear[[{}]] must be a list", i + 1)) };
-                let m: HashMap<String, Robj> = cl.iter().map(|(k, v)| (k.to_string(), v)).collect();
-                let get = |name: &str| -> RResult<&Robj> {
-                    m.get(name).ok_or_else(|| Error::Other(format!("internal: nonlinear[[{}]]${name} is missing", i + 1)))
-                };
-                let reals = |name: &str| -> RResult<Vec<f64>> { real_vec_of(get(name)?, name) };
-                let index = |name: &str| -> RResult<Vec<usize>> {
-                    let v = reals(name)?;
-                    if v.iter().any(|&x| !(x >= 1.0) || x.fract() != 0.0) {
-                        return fail(format!("internal: nonlinear[[{}]]${name} must hold 1-based indices", i + 1));
-                    }
-                    Ok(v.into_iter().map(|x| x as usize - 1).collect())
-                };
-                let form = match get("curve")?.as_str() {
+        self.elements("nonlinear")?
+            .iter()
+            .map(|e| {
+                let form = match e.get("curve")?.as_str() {
                     Some("logistic") => NonlinearForm::Builtin(NonlinearCurve::Logistic),
                     Some("gompertz") => NonlinearForm::Builtin(NonlinearCurve::Gompertz),
                     Some("exponential") => NonlinearForm::Builtin(NonlinearCurve::Exponential),
                     Some("micmen") => NonlinearForm::Builtin(NonlinearCurve::MichaelisMenten),
                     // The function itself goes to the monitor (`curve_functions`).
-                    Some("user") => NonlinearForm::User { n_par: reals("traits")?.len() },
+                    Some("user") => NonlinearForm::User { n_par: e.reals("traits")?.len() },
                     other => return fail(format!("internal: unknown non-linear curve {other:?}")),
-                };
-                let one = |name: &str| -> RResult<f64> {
-                    match reals(name)?.as_slice() {
-                        [x] => Ok(*x),
-                        _ => fail(format!("internal: nonlinear[[{}]]${name} must be one number", i + 1)),
-                    }
                 };
                 Ok(NonlinearSet {
                     form,
-                    traits: index("traits")?,
-                    center: reals("center")?,
-                    scale: reals("scale")?,
-                    row: index("row")?,
-                    time: reals("time")?,
-                    y: reals("y")?,
-                    group: index("group")?,
-                    n_groups: one("n_groups")? as usize,
-                    prior_scale: one("prior_scale")?,
+                    traits: e.indices("traits")?,
+                    center: e.reals("center")?,
+                    scale: e.reals("scale")?,
+                    row: e.indices("row")?,
+                    time: e.reals("time")?,
+                    y: e.reals("y")?,
+                    group: e.indices("group")?,
+                    n_groups: e.count("n_groups")?,
+                    prior_scale: e.one("prior_scale")?,
                 })
             })
             .collect()
@@ -241,20 +193,15 @@ impl Input {
     /// The user-written curve of each non-linear response (`nonlinear[[k]]$fun`, NULL for a built-in
     /// one) and its parameters' names, for the monitor that calls them.
     pub fn curve_functions(&self) -> RResult<Vec<Option<(Function, Vec<String>)>>> {
-        let r = self.field("nonlinear")?;
-        let Some(list) = r.as_list() else { return Ok(Vec::new()) };
-        list.values()
-            .map(|c| {
-                let Some(cl) = c.as_list() else { return fail("internal: nonlinear elements must be lists") };
-                let m: HashMap<String, Robj> = cl.iter().map(|(k, v)| (k.to_string(), v)).collect();
-                match (m.get("fun"), m.get("par_names")) {
-                    (Some(f), Some(nm)) if !f.is_null() => {
-                        let Ok(fun) = Function::try_from(f.clone()) else { return fail("internal: nonlinear $fun must be a function") };
-                        let names = nm.as_str_vector().map(|v| v.iter().map(|s| s.to_string()).collect()).unwrap_or_default();
-                        Ok(Some((fun, names)))
-                    }
-                    _ => Ok(None),
+        self.elements("nonlinear")?
+            .iter()
+            .map(|e| match (e.fields.get("fun"), e.fields.get("par_names")) {
+                (Some(f), Some(nm)) if !f.is_null() => {
+                    let Ok(fun) = Function::try_from(f.clone()) else { return fail(format!("internal: {}$fun must be a function", e.what)) };
+                    let names = nm.as_str_vector().map(|v| v.iter().map(|s| s.to_string()).collect()).unwrap_or_default();
+                    Ok(Some((fun, names)))
                 }
+                _ => Ok(None),
             })
             .collect()
     }
@@ -368,6 +315,60 @@ impl Input {
             k_max: self.count("k_max")?,
             adapt_epsilon: self.real("adapt_epsilon")?,
         })
+    }
+}
+
+/// One element of a list-of-lists input, by field name; `what` names it in errors ("curves[[2]]").
+struct Element {
+    what: String,
+    fields: HashMap<String, Robj>,
+}
+
+impl Element {
+    fn get(&self, name: &str) -> RResult<&Robj> {
+        self.fields.get(name).ok_or_else(|| Error::Other(format!("internal: {}${name} is missing", self.what)))
+    }
+
+    fn reals(&self, name: &str) -> RResult<Vec<f64>> {
+        real_vec_of(self.get(name)?, name)
+    }
+
+    fn one(&self, name: &str) -> RResult<f64> {
+        match self.reals(name)?.as_slice() {
+            [x] => Ok(*x),
+            _ => fail(format!("internal: {}${name} must be one number", self.what)),
+        }
+    }
+
+    /// A count of at least 1.
+    fn count(&self, name: &str) -> RResult<usize> {
+        match self.one(name)? {
+            x if x >= 1.0 && x.fract() == 0.0 => Ok(x as usize),
+            _ => fail(format!("internal: {}${name} must be a count", self.what)),
+        }
+    }
+
+    /// 1-based indices from R, 0-based here.
+    fn indices(&self, name: &str) -> RResult<Vec<usize>> {
+        let v = self.reals(name)?;
+        if v.iter().any(|&x| !(x >= 1.0) || x.fract() != 0.0) {
+            return fail(format!("internal: {}${name} must hold 1-based indices", self.what));
+        }
+        Ok(v.into_iter().map(|x| x as usize - 1).collect())
+    }
+
+    fn one_index(&self, name: &str) -> RResult<usize> {
+        match self.indices(name)?.as_slice() {
+            [x] => Ok(*x),
+            _ => fail(format!("internal: {}${name} must be one index", self.what)),
+        }
+    }
+
+    fn matrix(&self, name: &str) -> RResult<Dense> {
+        match matrix_of(self.get(name)?, name)? {
+            Some(m) => Ok(m),
+            None => fail(format!("internal: {}${name} must be a matrix", self.what)),
+        }
     }
 }
 

@@ -34,11 +34,7 @@ pub struct CurveData {
 
 impl CurveData {
     pub fn new(set: &CurveSet, n: usize, latent: &[usize]) -> Self {
-        let mut by_row = vec![Vec::new(); n];
-        for (m, &r) in set.row.iter().enumerate() {
-            by_row[r].push(m);
-        }
-        let pos = set.traits.iter().map(|j| latent.iter().position(|l| l == j).unwrap_or(0)).collect();
+        let (by_row, pos) = (super::by_row(&set.row, n), super::positions(&set.traits, latent));
         CurveData { set: set.clone(), by_row, pos }
     }
 }

@@ -253,6 +253,21 @@ pub struct TraitData<'a> {
     pub burnin: bool,
 }
 
+/// The measurements of each of n individuals (indices into a layout's vectors), from each measurement's
+/// individual.
+pub(crate) fn by_row(rows: &[usize], n: usize) -> Vec<Vec<usize>> {
+    let mut by_row = vec![Vec::new(); n];
+    for (m, &r) in rows.iter().enumerate() {
+        by_row[r].push(m);
+    }
+    by_row
+}
+
+/// Positions of `traits` among the latent traits (`ModelData::check` makes every layout trait latent).
+pub(crate) fn positions(traits: &[usize], latent: &[usize]) -> Vec<usize> {
+    traits.iter().map(|j| latent.iter().position(|l| l == j).unwrap_or(0)).collect()
+}
+
 /// Block 1: the latent H of every latent trait and the families' own parameters; writes `link` and the
 /// latent traits' columns of `yt`. `host` evaluates user-written non-linear curves; its errors (an R
 /// error in the function, a result of the wrong length) stop the run.

@@ -121,11 +121,7 @@ pub struct NonlinearData {
 
 impl NonlinearData {
     pub fn new(set: &NonlinearSet, n: usize, latent: &[usize]) -> Self {
-        let mut by_row = vec![Vec::new(); n];
-        for (m, &r) in set.row.iter().enumerate() {
-            by_row[r].push(m);
-        }
-        let pos = set.traits.iter().map(|j| latent.iter().position(|l| l == j).unwrap_or(0)).collect();
+        let (by_row, pos) = (super::by_row(&set.row, n), super::positions(&set.traits, latent));
         NonlinearData { set: set.clone(), by_row, pos }
     }
 
