@@ -2,7 +2,7 @@
 # nobody tuned the package for, against lme4, nlme and (where installed) brms. Not part of the
 # package or of CI; a few minutes on 2 cores, most of it compiling the brms model.
 #
-#   Rscript validation/longitudinal.R [sleep] [control] [chick] [orange] [loblolly] [soybean]
+#   Rscript validation/longitudinal.R [sleep] [control] [chick] [orange] [loblolly] [soybean] [sparse]
 #
 # sleep:    lme4's sleepstudy, random regression of reaction time on days of sleep deprivation:
 #           lmer(Reaction ~ Days + (Days | Subject)) (REML, profile intervals), brms with its default
@@ -23,6 +23,12 @@
 #           asymptote and rate); the default working scales (|start| / 4) are checked.
 # soybean:  Soybean plots (Pinheiro and Bates 2000, ch. 6), logistic growth of 48 plots, nlme with
 #           a general (pdSymm) and a diagonal (pdDiag) covariance of the random effects.
+# sparse:   simulated growth data with sparse, irregular measurement times (600 individuals, each
+#           measured 3-8 times at its own ages 1-100, as in the growth-curves vignette, without
+#           the pedigree): covariance function of the individuals' curves from SLAMglmm (B-spline
+#           df = 4 and polynomial df = 3) against the truth and lmer on the same basis, and the
+#           prior scale slam_curve() gives each coefficient. Unlike ChickWeight (12 measurements
+#           at the same days) many individuals have nearly singular least-squares designs here.
 #
 # SLAMglmm always gives every coefficient (or curve parameter) an individual-level variance and a
 # (factor-model) covariance with the others, under its default priors (slam_prior(): inverse-gamma
@@ -31,7 +37,8 @@
 # scales) to show which differences are the priors.
 
 args <- commandArgs(trailingOnly = TRUE)
-parts <- if (length(args)) args else c("sleep", "control", "chick", "orange", "loblolly", "soybean")
+parts <- if (length(args)) args else c("sleep", "control", "chick", "orange", "loblolly", "soybean",
+                                       "sparse")
 suppressPackageStartupMessages(library(SLAMglmm))
 stopifnot(requireNamespace("lme4", quietly = TRUE), requireNamespace("nlme", quietly = TRUE),
           requireNamespace("coda", quietly = TRUE))
@@ -506,6 +513,61 @@ if ("soybean" %in% parts) {
       format(round(cr_n[lower.tri(cr_n)], 2)), "; SLAMglmm (of the posterior-mean covariance)",
       format(round(cr_s[lower.tri(cr_s)], 2)), "\n")
   fit_compare(fit, ns, sb, "Time", "Plot", "weight")
+}
+
+## ---- (d) sparse, irregular measurement times (simulated) ---------------------------------------------
+
+if ("sparse" %in% parts) {
+  cat("\n=============== sparse: simulated growth, 3-8 measurements per individual at its own ages ===============\n")
+  set.seed(2024)
+  n_i <- 600
+  k <- sample(3:8, n_i, replace = TRUE)
+  d <- data.frame(id = factor(rep(seq_len(n_i), k)))
+  d$age <- unlist(lapply(k, function(j) sort(sample(1:100, j))))
+  leg <- function(age) { z <- 2 * age / 100 - 1; cbind(1, z, z^2) }
+  # covariance of the individuals' quadratic coefficients: G + E of the vignette's lambs
+  S_coef <- 0.8 * matrix(c(1, 0.5, -0.1, 0.5, 1, 0.2, -0.1, 0.2, 0.3), 3) + diag(c(1, 0.6, 0.2))
+  co <- matrix(stats::rnorm(3 * n_i), n_i) %*% chol(S_coef)
+  x <- d$age / 100
+  d$weight <- 5 + 20 * x - 6 * x^2 + rowSums(leg(d$age) * co[d$id, ]) + stats::rnorm(nrow(d), sd = 0.5)
+  tt <- c(1, 25, 50, 75, 100)
+  truth <- diag(leg(tt) %*% S_coef %*% t(leg(tt)))
+  rows <- NULL
+  scales <- NULL
+  for (b in c("bs", "poly")) {
+    df <- if (b == "bs") 4 else 3
+    fit <- slam_fit(weight ~ 1, data = d, family = slam_curve(time = ~ age, id = ~ id, basis = b, df = df))
+    Phi <- basis_at(fit, d$age)
+    colnames(Phi) <- paste0("phi", seq_len(df))
+    dl <- data.frame(weight = d$weight, id = d$id, Phi)
+    f <- stats::as.formula(paste("weight ~ 0 +", paste(colnames(Phi), collapse = " + "), "+ (0 +",
+                                 paste(colnames(Phi), collapse = " + "), "| id)"))
+    m <- suppressMessages(lme4::lmer(f, data = dl))
+    Pt <- basis_at(fit, tt)
+    cl <- diag(Pt %*% as.matrix(lme4::VarCorr(m)$id) %*% t(Pt))
+    cf <- covariance_function(fit, times = tt, interval = TRUE)$Residual
+    rows <- rbind(rows, data.frame(
+      basis = paste0(b, ", df = ", df), quantity = c(paste0("C(", tt, ", ", tt, ")"), "measurement variance"),
+      truth = fmt(c(truth, 0.25)), lmer_REML = fmt(c(cl, stats::sigma(m)^2)),
+      SLAMglmm = c(est_ci(diag(cf), diag(attr(cf, "lower")), diag(attr(cf, "upper"))),
+                   est_ci(family_params(fit)$estimate, family_params(fit)$lower,
+                          family_params(fit)$upper))))
+    # the local residual sd where each basis function lives (the scale rule of dafbd15), for comparison
+    r <- d$weight - drop(Phi %*% qr.coef(qr(Phi), d$weight))
+    # the true spread of each coefficient: both bases span the quadratics exactly
+    M <- qr.coef(qr(Phi), leg(d$age))
+    scales <- rbind(scales, data.frame(basis = b, coefficient = seq_len(df),
+                                       true_sd = fmt(sqrt(diag(M %*% S_coef %*% t(M))), 3),
+                                       prior_scale = fmt(fit$data_scale$scale, 3),
+                                       local_residual_sd = fmt(sqrt(colSums(Phi^2 * r^2) / colSums(Phi^2)), 3)))
+  }
+  md(rows, paste0("Table D1. Simulated growth (600 individuals, 3-8 measurements each at random ages ",
+                  "1-100, ", nrow(d), " measurements; quadratic individual curves): variance of the ",
+                  "individuals' curves at five ages (without the measurement variance). lmer: REML ",
+                  "on the same basis; SLAMglmm: default prior, posterior mean [95%]."))
+  md(scales, paste0("Table D2. The prior scale slam_curve() gave each coefficient (fit$data_scale$scale: ",
+                    "prior_scale), the sd of the coefficients of the individuals' true curves (true_sd) and the ",
+                    "residual sd about the population curve where the basis function lives."))
 }
 
 cat(sprintf("\nTotal run time: %.0f s\n", (proc.time() - t_start)[["elapsed"]]))
