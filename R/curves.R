@@ -261,11 +261,13 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
 #' The sampler sees `y_std = (y - Phi beta) / s` and `Phi diag(s_k / s)`.
 #'
 #' `s_k` is a moment estimate from the individuals measured more than K times:
-#' the variance among their own least-squares coefficients less the mean
-#' sampling variance `s_e^2 [(Phi_i' Phi_i)^-1]_kk` (`s_e^2` pooled within
-#' individuals), and at least a tenth of the raw variance. With fewer than
-#' `max(10, 2K)` such individuals it falls back to the residual sd where the
-#' basis function lives, `sqrt(sum_m phi_mk^2 r_m^2 / sum_m phi_mk^2)`.
+#' the between-individual variance of their own least-squares coefficients by
+#' DerSimonian and Laird's estimator, each individual weighted by the
+#' precision `1 / (s_e^2 [(Phi_i' Phi_i)^-1]_kk)` of its coefficient (`s_e^2`
+#' pooled within individuals), at least a tenth of the local residual sd
+#' below. With fewer than `max(10, 2K)` such individuals it falls back to the
+#' residual sd where the basis function lives,
+#' `sqrt(sum_m phi_mk^2 r_m^2 / sum_m phi_mk^2)`.
 #' @noRd
 slam_curve_standardize <- function(Phi, y, row, trait) {
   beta <- qr.coef(qr(Phi), y)
@@ -300,9 +302,18 @@ slam_coef_spread <- function(Phi, r, row) {
   if (length(fits) < max(10L, 2L * K)) return(NULL)
   coefs <- do.call(rbind, lapply(fits, `[[`, "coef"))
   s2e <- sum(vapply(fits, `[[`, 0, "ss")) / sum(vapply(fits, `[[`, 0, "df"))
-  sampling <- s2e * colMeans(do.call(rbind, lapply(fits, `[[`, "v")))
-  raw <- apply(coefs, 2L, stats::var)
-  sqrt(pmax(raw - sampling, 0.1 * raw))
+  sampling <- s2e * do.call(rbind, lapply(fits, `[[`, "v"))
+  # per coefficient, the between-individual variance by DerSimonian and Laird's moment estimator:
+  # individuals weighted by the precision of their own estimate, so that the few whose measurements
+  # barely touch a basis function neither inflate nor swamp it
+  local <- sqrt(colSums(Phi^2 * r^2) / colSums(Phi^2))
+  vapply(seq_len(K), function(k) {
+    w <- 1 / sampling[, k]
+    mu <- sum(w * coefs[, k]) / sum(w)
+    Q <- sum(w * (coefs[, k] - mu)^2)
+    tau2 <- (Q - (length(w) - 1)) / (sum(w) - sum(w^2) / sum(w))
+    sqrt(max(tau2, (0.1 * local[k])^2))
+  }, 0)
 }
 
 #' The sampler's curves, and the centres and scales of the coefficient traits

@@ -130,6 +130,15 @@ test_that("each curve coefficient is scaled by its spread among individuals", {
   r <- rowSums(Phi * coefs[row, ]) + rnorm(8 * n, sd = 1)
   sk <- slam_coef_spread(Phi, r, row)
   expect_equal(sk, c(3, 0.2), tolerance = 0.15)
+  # unbalanced: 3 to 8 measurements at random ages, so that some individuals barely pin down a
+  # coefficient (an unweighted estimate is then several times too large)
+  nk <- sample(3:8, 600, replace = TRUE)
+  row2 <- rep(seq_len(600), nk)
+  z <- unlist(lapply(nk, function(j) sort(sample(1:100, j)))) / 50 - 1
+  Phi2 <- cbind(1, z, z^2)
+  coefs2 <- sweep(matrix(rnorm(1800), 600), 2, c(1.2, 1, 0.6), "*")
+  r2 <- rowSums(Phi2 * coefs2[row2, ]) + rnorm(length(z), sd = 0.5)
+  expect_equal(slam_coef_spread(Phi2, r2, row2), c(1.2, 1, 0.6), tolerance = 0.25)
   # too few individuals measured more often than there are coefficients: no moment estimate
   expect_null(slam_coef_spread(Phi[row <= 5, ], r[row <= 5], row[row <= 5]))
 })
