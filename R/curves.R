@@ -264,7 +264,7 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
 #' the between-individual variance of their own least-squares coefficients by
 #' DerSimonian and Laird's estimator, each individual weighted by the
 #' precision `1 / (s_e^2 [(Phi_i' Phi_i)^-1]_kk)` of its coefficient (`s_e^2`
-#' pooled within individuals), at least a tenth of the local residual sd
+#' pooled within individuals), at least a hundredth of the local residual sd
 #' below. With fewer than `max(10, 2K)` such individuals it falls back to the
 #' residual sd where the basis function lives,
 #' `sqrt(sum_m phi_mk^2 r_m^2 / sum_m phi_mk^2)`.
@@ -312,7 +312,7 @@ slam_coef_spread <- function(Phi, r, row) {
     mu <- sum(w * coefs[, k]) / sum(w)
     Q <- sum(w * (coefs[, k] - mu)^2)
     tau2 <- (Q - (length(w) - 1)) / (sum(w) - sum(w^2) / sum(w))
-    sqrt(max(tau2, (0.1 * local[k])^2))
+    sqrt(max(tau2, (0.01 * local[k])^2))
   }, 0)
 }
 
