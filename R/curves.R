@@ -41,8 +41,9 @@
 #'   `~ age`, evaluated in the data.
 #' @param id a one-sided formula giving the individual of each measurement,
 #'   e.g. `~ animal`.
-#' @param basis `"bs"` (B-splines of [splines::bs()] with an intercept, cubic,
-#'   knots at quantiles of the times) or `"poly"` (orthogonal polynomials of
+#' @param basis `"bs"` (cubic B-splines of [splines::bs()] with an intercept,
+#'   `df - 4` interior knots at quantiles of the times: `df = 4` spans the
+#'   cubic polynomials, larger `df` gives local flexibility) or `"poly"` (orthogonal polynomials of
 #'   [stats::poly()], scaled to unit root mean square, plus a constant).
 #' @param df number of basis functions (coefficients per measured trait; for
 #'   `"poly"` the degree is `df - 1`).
@@ -264,7 +265,7 @@ slam_parse_curves <- function(formula, data, factor_formula, relmat, family, wei
 #' the between-individual variance of their own least-squares coefficients by
 #' DerSimonian and Laird's estimator, each individual weighted by the
 #' precision `1 / (s_e^2 [(Phi_i' Phi_i)^-1]_kk)` of its coefficient (`s_e^2`
-#' pooled within individuals), at least a hundredth of the local residual sd
+#' pooled within individuals), at least a tenth of the local residual sd
 #' below. With fewer than `max(10, 2K)` such individuals it falls back to the
 #' residual sd where the basis function lives,
 #' `sqrt(sum_m phi_mk^2 r_m^2 / sum_m phi_mk^2)`.
@@ -305,14 +306,16 @@ slam_coef_spread <- function(Phi, r, row) {
   sampling <- s2e * do.call(rbind, lapply(fits, `[[`, "v"))
   # per coefficient, the between-individual variance by DerSimonian and Laird's moment estimator:
   # individuals weighted by the precision of their own estimate, so that the few whose measurements
-  # barely touch a basis function neither inflate nor swamp it
+  # barely touch a basis function neither inflate nor swamp it. The floor keeps a coefficient whose
+  # individuals hardly differ (weight at hatching) on a scale where its fixed effects are not
+  # swamped by the shrinkage prior shared with the other coefficients.
   local <- sqrt(colSums(Phi^2 * r^2) / colSums(Phi^2))
   vapply(seq_len(K), function(k) {
     w <- 1 / sampling[, k]
     mu <- sum(w * coefs[, k]) / sum(w)
     Q <- sum(w * (coefs[, k] - mu)^2)
     tau2 <- (Q - (length(w) - 1)) / (sum(w) - sum(w^2) / sum(w))
-    sqrt(max(tau2, (0.01 * local[k])^2))
+    sqrt(max(tau2, (0.1 * local[k])^2))
   }, 0)
 }
 
