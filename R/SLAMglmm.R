@@ -189,6 +189,32 @@
 #' @param adapt_epsilon Threshold (> 0, default 0.15, standardised scale)
 #'   below which all loadings of a factor count as negligible when adapting.
 #'
+#' @param chains Number of independent chains (default 1). Each chain has its
+#'   own seed, drawn from R's generator before any chain starts, so
+#'   `set.seed()` fixes every chain's draws whatever the backend. Several
+#'   chains run through the future framework: set `future::plan()` first
+#'   (e.g. `future::plan(future::multisession, workers = 4)`, or a
+#'   future.batchtools plan on a cluster); the default plan runs them one after
+#'   the other. See the section Several chains.
+#'
+#' @section Several chains:
+#' With `chains = C` the draws of the chains are stacked along the draw
+#' dimension of `draws` (chain 1 first) and `mcmc$chain` gives each draw's
+#' chain, so every extractor pools the chains, while [slam_diagnostics()],
+#' [summary.SLAMglmm()] (R-hat and effective sample sizes from the posterior
+#' package), `posterior::as_draws_array()`, [as.mcmc.list.SLAMglmm()] and the
+#' trace plot keep them apart. With `adapt = TRUE` chains may end burn-in with
+#' different numbers of factors; the factor dimensions are padded to the
+#' largest with factors that have no loadings (zero `Lambda`, `BF` and `h2F`,
+#' NA `delta`), which changes no covariance. Factors are identified only up to
+#' order and sign, so factor-level quantities do not correspond between chains;
+#' convergence is judged on identified quantities (fixed effects,
+#' heritabilities, variances, family parameters). Posterior means (`U_mean`,
+#' `H_mean`, fitted values) are averaged over chains; `F_mean` is chain 1's,
+#' and each chain's own settings, seed, number of factors and `F_mean` are in
+#' `mcmc$per_chain`. Progress of parallel chains is reported through the
+#' progressr package when `verbose = TRUE`.
+#'
 #' @return An object of class `"SLAMglmm"`, a list with
 #' \describe{
 #'   \item{`call`, `formula`, `factor_formula`}{the call and the formulas used
@@ -237,7 +263,10 @@
 #'     every draw), `adapt` (whether the number of factors was adapted),
 #'     `k_start`, `k_max`, `k_trace` (the number of factors at each burn-in
 #'     iteration; empty without adaptation) and `grid` (route, grid size `G`,
-#'     number of terms `M`, `r_extra`, memory estimate and budget in MiB).}
+#'     number of terms `M`, `r_extra`, memory estimate and budget in MiB),
+#'     `chains`, `chain` (the chain of each saved draw) and `per_chain` (per
+#'     chain: seed, draws saved, iterations, number of factors, `k_trace`,
+#'     acceptance rates and `F_mean`).}
 #' }
 #' If the run is interrupted (Ctrl-C), a warning is given and the draws saved
 #' so far are returned.
@@ -287,16 +316,20 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                      family = NULL, weights = NULL,
                      n_factors = NULL, prior = slam_prior(), nitt = 6000, burnin = 1000,
                      thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
-                     memory_mb = 1024, adapt = TRUE, max_factors = NULL, adapt_epsilon = 0.15) {
+                     memory_mb = 1024, adapt = TRUE, max_factors = NULL, adapt_epsilon = 0.15,
+                     chains = 1) {
   call <- match.call()
+  chains <- check_chains(chains)
   built <- slam_build_input(formula, data = data, relmat = relmat,
                             factor_formula = factor_formula, n_factors = n_factors,
                             prior = prior, nitt = nitt, burnin = burnin, thin = thin,
                             threads = threads, verbose = verbose, grid_route = grid_route,
                             memory_mb = memory_mb, adapt = adapt, max_factors = max_factors,
-                            adapt_epsilon = adapt_epsilon, family = family, weights = weights)
-  raw <- slam_run_sampler(built$input)
-  fit <- slam_assemble_fit(built$info, raw, call = call)
+                            adapt_epsilon = adapt_epsilon, family = family, weights = weights,
+                            chains = chains)
+  raws <- slam_run_chains(built$input, built$info$mcmc$seeds)
+  fits <- lapply(raws, function(raw) slam_assemble_fit(built$info, raw, call = call))
+  fit <- slam_combine_chains(fits, built$info$mcmc$seeds)
   if (verbose && isTRUE(fit$mcmc$adapt)) message("SLAMglmm: ", slam_factors_line(fit))
   fit
 }

@@ -16,7 +16,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
                              n_factors = NULL, prior = slam_prior(), nitt = 6000, burnin = 1000,
                              thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
                              memory_mb = 1024, adapt = TRUE, max_factors = NULL,
-                             adapt_epsilon = 0.15, family = NULL, weights = NULL) {
+                             adapt_epsilon = 0.15, family = NULL, weights = NULL, chains = 1L) {
   # scalar arguments first: cheap, and before any work on the data
   k <- if (is.null(n_factors)) NULL else check_n_factors(n_factors)
   mcmc <- check_mcmc(nitt, burnin, thin)
@@ -50,7 +50,8 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
   route <- slam_grid_route_info(grid_route, nrow(as.matrix(grid)), M, r_extra, memory_mb)
   if (verbose && M >= 2L) message(route$text)
 
-  seed <- as.double(sample.int(.Machine$integer.max, 2L))
+  seeds <- slam_chain_seeds(chains)
+  seed <- seeds[[1L]]
 
   input <- list(
     Y = as_double_matrix(obs$Y),
@@ -136,7 +137,8 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     n_factors = as.integer(k),
     prior = prior,
     mcmc = list(nitt = mcmc$nitt, burnin = mcmc$burnin, thin = mcmc$thin,
-                n_planned = mcmc$n_saved, threads = as.integer(threads), seed = seed),
+                n_planned = mcmc$n_saved, threads = as.integer(threads), seed = seed,
+                seeds = seeds),
     adapt = list(adapt = adapt_on, k_start = as.integer(k),
                  k_max = as.integer(if (adapt_on) k_max else k), epsilon = adapt_epsilon),
     grid = list(route = route$route, requested = grid_route, G = route$G, M = M,

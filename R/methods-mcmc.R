@@ -3,7 +3,7 @@
 #' What slam_draws() can return
 #' @noRd
 slam_draws_what <- c("h2_total", "h2", "h2F", "psi", "fixef", "B", "BF", "Lambda",
-                     "delta", "sigma2_b", "family", "G", "R", "P", "gcor")
+                     "delta", "sigma2_b", "family", "G", "R", "P", "gcor", "variances")
 
 #' Posterior draws of a SLAMglmm fit as a matrix
 #'
@@ -27,7 +27,12 @@ slam_draws_what <- c("h2_total", "h2", "h2F", "psi", "fixef", "B", "BF", "Lambda
 #' * `"G"`, `"R"`, `"P"`: random-effect, residual and phenotypic covariance
 #'   matrices (lower triangle with diagonal); `"gcor"`: genetic correlations
 #'   (strict lower triangle). These are formed per draw and are available only
-#'   for at most 50 traits.
+#'   for at most 50 traits; `"variances"`: the diagonals of `G_m` and `R`
+#'   (`var_<term>[trait]`, `var_Residual[trait]`), for any number of traits.
+#'
+#' With several chains the draws of all chains are stacked in chain order;
+#' `fit$mcmc$chain` gives each row's chain, and [posterior::as_draws_array()]
+#' or [as.mcmc.list.SLAMglmm()] keep them apart.
 #'
 #' Column names are `name[index]`, e.g. `h2_total[y1]`, `fixef[sexM,y2]`,
 #' `G[y2,y1]`; with several random-effect terms the term name is added
@@ -142,7 +147,8 @@ slam_draws_one <- function(fit, w, nT) {
     B = flatten_draws(dr$B, w, nT),
     BF = flatten_draws(dr$BF, w, nT),
     Lambda = flatten_draws(dr$Lambda, w, nT, row_names = traits, col_names = fac),
-    G = , R = , P = , gcor = slam_cov_draws_flat(fit, w, nT)
+    G = , R = , P = , gcor = slam_cov_draws_flat(fit, w, nT),
+    variances = slam_variance_draws(fit, nT)
   )
 }
 

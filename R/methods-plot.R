@@ -3,7 +3,7 @@
 
 #' Plot a SLAMglmm fit
 #'
-#' Draws, on one page, the trace and the posterior density of the heritability
+#' Draws, on one page, the trace (one colour per chain) and the posterior density of the heritability
 #' (`diag(G)/diag(P)`) of the first few traits, and a heat map of the genetic
 #' correlation matrix (the correlations of the posterior-mean covariance matrix
 #' of the random-effect term; see [genetic_cor()]).
@@ -66,15 +66,21 @@ plot.SLAMglmm <- function(x, which = c("trace", "density", "gcor"), traits = NUL
 
   if (nc > 0L) {
     x_h2 <- slam_h2_draws(x, m, "total")
-    it <- seq_len(ncol(x_h2))
+    ch <- slam_draw_chain(x)
+    n_ch <- max(ch)
     a <- slam_mcmc_attr(x, ncol(x_h2))
-    iters <- a[["start"]] + (it - 1) * a[["thin"]]
+    # each chain's draws at their own iterations
+    iters <- a[["start"]] + (stats::ave(ch, ch, FUN = seq_along) - 1) * a[["thin"]]
+    chain_col <- if (n_ch == 1L) "grey30" else grDevices::hcl.colors(n_ch, "Dark 3")
     graphics::par(mar = c(3.2, 3.2, 2, 0.8), mgp = c(2, 0.6, 0), cex = 0.8)
     for (tr in traits) {
       v <- x_h2[tr, ]
       if ("trace" %in% per_trait) {
-        graphics::plot(iters, v, type = "l", xlab = "iteration", ylab = "h2",
-                       main = paste0("Trace: h2 of ", tr), col = "grey30", ylim = c(0, 1))
+        graphics::plot(range(iters), c(0, 1), type = "n", xlab = "iteration", ylab = "h2",
+                       main = paste0("Trace: h2 of ", tr))
+        for (c in seq_len(n_ch)) {
+          graphics::lines(iters[ch == c], v[ch == c], col = chain_col[c])
+        }
         graphics::abline(h = mean(v), col = "firebrick", lty = 2)
       }
       if ("density" %in% per_trait) {

@@ -14,8 +14,9 @@ slam_mcmc_line <- function(fit) {
   mc <- fit$mcmc
   nT <- slam_n_draws(fit)
   if (is.null(mc)) return(paste0(nT, " saved draws"))
+  C <- if (is.null(mc$chains)) 1L else mc$chains
   s <- paste0("nitt = ", mc$nitt, ", burnin = ", mc$burnin, ", thin = ", mc$thin,
-              " -> ", nT, " saved draws")
+              " -> ", nT, " saved draws", if (C > 1L) paste0(" (", C, " chains)"))
   if (!is.null(mc$threads)) s <- paste0(s, "; ", mc$threads, " thread", if (mc$threads != 1) "s")
   if (!is.null(mc$seed)) s <- paste0(s, "; seed ", paste(mc$seed, collapse = " "))
   s
@@ -46,6 +47,11 @@ slam_factors_line <- function(fit) {
   s <- paste0("factors: started ", mc$k_start, ", ended ", k, " (adaptive during burn-in, at most ",
               mc$k_max)
   if (length(tr)) s <- paste0(s, "; range over burn-in ", min(tr), "-", max(tr))
+  pc <- mc$per_chain
+  if (length(pc) > 1L) {
+    s <- paste0(s, "; per chain ", paste(vapply(pc, function(x) as.character(x$n_factors), ""),
+                                         collapse = ", "))
+  }
   paste0(s, ")")
 }
 
@@ -88,7 +94,10 @@ print_truncated_vector <- function(x, max = 10L, digits = 3L) {
 #'   posterior mean share of the summed standardised phenotypic variance of the
 #'   traits explained by the factor, and `n_load`: the number of traits for
 #'   which the factor explains at least 10% of the phenotypic variance),
-#'   `varcorr` (the [VarCorr.SLAMglmm()] matrices), `prob`, `method`.
+#'   `varcorr` (the [VarCorr.SLAMglmm()] matrices), `diagnostics` (data
+#'   frame from [slam_diagnostics()]: R-hat, bulk and tail ESS of every
+#'   identified quantity), `prob`, `method`. A warning is given when any R-hat
+#'   exceeds 1.01.
 #' @examples
 #' \donttest{
 #' data(slam_pheno, slam_kinship)
@@ -105,6 +114,16 @@ print_truncated_vector <- function(x, max = 10L, digits = 3L) {
 summary.SLAMglmm <- function(object, prob = 0.95, method = c("quantile", "hpd"), ...) {
   method <- match.arg(method)
   check_prob(prob)
+  diagnostics <- slam_diagnostics(object)
+  chains <- max(slam_draw_chain(object))
+  n_per_chain <- slam_n_draws(object) %/% chains
+  bad <- which(diagnostics$rhat > 1.01)
+  if (length(bad)) {
+    warning(length(bad), " of ", nrow(diagnostics), " quantities have R-hat above 1.01 (largest ",
+            round(max(diagnostics$rhat[bad]), 3), ", ", diagnostics$variable[bad][which.max(diagnostics$rhat[bad])],
+            "): the chains have not converged or mixed; run longer (see slam_diagnostics()).",
+            call. = FALSE)
+  }
   fixed <- fixef.SLAMglmm(object, interval = TRUE, prob = prob, method = method)
   h <- h2.SLAMglmm(object, type = "both", prob = prob, method = method)
   out <- list(
@@ -119,6 +138,8 @@ summary.SLAMglmm <- function(object, prob = 0.95, method = c("quantile", "hpd"),
     family_params = family_params(object, prob = prob, method = method),
     fixed = fixed, h2 = h, factors = slam_factor_table(object),
     varcorr = VarCorr.SLAMglmm(object),
+    diagnostics = diagnostics,
+    convergence_line = slam_convergence_line(diagnostics, chains, n_per_chain),
     prob = prob, method = method
   )
   class(out) <- "summary.SLAMglmm"
@@ -207,6 +228,7 @@ print.summary.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   cat("MCMC: ", x$mcmc_line, "\n", sep = "")
   if (!is.null(x$factors_line)) cat(toupper(substr(x$factors_line, 1, 1)),
                                     substring(x$factors_line, 2), "\n", sep = "")
+  if (!is.null(x$convergence_line)) cat(x$convergence_line, "\n", sep = "")
   if (!is.null(x$grid_line)) cat(toupper(substr(x$grid_line, 1, 1)),
                                  substring(x$grid_line, 2), "\n", sep = "")
   if (isTRUE(x$mcmc$interrupted)) cat("NOTE: the run was interrupted; fewer draws than planned.\n")

@@ -7,7 +7,8 @@
 set -euo pipefail
 
 PKGS=(r-base-core r-base-dev r-cran-matrix r-cran-lme4 r-cran-testthat r-cran-knitr
-      r-cran-rmarkdown r-cran-roxygen2 r-cran-coda pandoc xz-utils ca-certificates file)
+      r-cran-rmarkdown r-cran-roxygen2 r-cran-coda r-cran-posterior r-cran-future
+      r-cran-future.apply r-cran-progressr pandoc xz-utils ca-certificates file)
 
 missing=()
 for p in "${PKGS[@]}"; do

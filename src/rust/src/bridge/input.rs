@@ -92,6 +92,18 @@ impl Input {
         self.flag("interactive")
     }
 
+    /// The optional `progress` function (chains run elsewhere report through it; absent or NULL: none).
+    pub fn progress_function(&self) -> RResult<Option<Function>> {
+        match self.0.get("progress") {
+            None => Ok(None),
+            Some(r) if r.is_null() => Ok(None),
+            Some(r) => match Function::try_from(r.clone()) {
+                Ok(f) => Ok(Some(f)),
+                Err(_) => fail("internal: 'progress' must be a function or NULL"),
+            },
+        }
+    }
+
     /// The random-effect terms: a list of `list(Z = n x r matrix, K = r x r matrix or NULL)`.
     fn terms(&self) -> RResult<Vec<Term>> {
         let r = self.field("terms")?;

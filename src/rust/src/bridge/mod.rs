@@ -23,7 +23,7 @@ fn slam_sample_rust(input: List) -> Robj {
         let data = inp.data()?;
         let priors = inp.priors()?;
         let settings = inp.settings()?;
-        let mut monitor = RMonitor::new(inp.verbose()?, inp.interactive()?, inp.curve_functions()?);
+        let mut monitor = RMonitor::new(inp.verbose()?, inp.interactive()?, inp.curve_functions()?, inp.progress_function()?);
         let post = sampler::run(&data, &priors, &settings, &mut monitor).map_err(|e| Error::Other(e.message))?;
         output::posterior_list(post, data.n(), Fixed::rotated_term(&data.terms))
     };

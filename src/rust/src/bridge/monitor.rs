@@ -30,19 +30,31 @@ pub struct RMonitor {
     pub verbose: bool,
     /// A console that redraws a line; otherwise (logs, batch jobs) one line per 10%.
     pub interactive: bool,
+    /// Called as `f(percent)` each time another whole percent of the iterations is done (chains running
+    /// in other processes report to progressr through it).
+    pub progress_fn: Option<Function>,
+    percent_done: usize,
     start: Instant,
     last_poll: Instant,
     shown: usize,
 }
 
 impl RMonitor {
-    pub fn new(verbose: bool, interactive: bool, curves: Vec<Option<(Function, Vec<String>)>>) -> Self {
-        RMonitor { curves, verbose, interactive, start: Instant::now(), last_poll: Instant::now(), shown: 0 }
+    pub fn new(verbose: bool, interactive: bool, curves: Vec<Option<(Function, Vec<String>)>>, progress_fn: Option<Function>) -> Self {
+        RMonitor { curves, verbose, interactive, progress_fn, percent_done: 0, start: Instant::now(), last_poll: Instant::now(), shown: 0 }
     }
 }
 
 impl Monitor for RMonitor {
     fn progress(&mut self, iter: usize, total: usize) {
+        if let Some(f) = &self.progress_fn {
+            let pct = iter * 100 / total.max(1);
+            if pct > self.percent_done {
+                // A failing progress handler must not stop the chain.
+                let _ = f.call(pairlist!((pct - self.percent_done) as i32));
+                self.percent_done = pct;
+            }
+        }
         if !self.verbose {
             return;
         }
