@@ -23,4 +23,4 @@ pub use error::{Result, SlamError};
 pub use grid::Grid;
 pub use linalg::Dense;
 pub use model::{Family, ModelData, Priors, Settings, Term};
-pub use sampler::{run, Chain, Monitor, Posterior, Silent};
+pub use sampler::{run, run_with, Chain, Monitor, Posterior, RunOptions, Silent};

@@ -9,6 +9,8 @@ use extendr_api::prelude::*;
 use extendr_api::Result as RResult;
 
 use crate::grid::Grid;
+use crate::sampler::checkpoint::Plan;
+use crate::sampler::RunOptions;
 use crate::model::{CurveSet, Family, GridRoute, ModelData, NonlinearCurve, NonlinearForm, NonlinearSet, Priors, ProbeSet, Settings, Term};
 use crate::Dense;
 
@@ -90,6 +92,42 @@ impl Input {
 
     pub fn interactive(&self) -> RResult<bool> {
         self.flag("interactive")
+    }
+
+    /// How the run starts and saves itself: `resume` (raw bytes of a saved chain, or NULL),
+    /// `checkpoint_file` (a path, or NULL), `checkpoint_seconds` and `checkpoint_iterations` (how often;
+    /// NA or 0: not by that measure) and `fingerprint` (a string naming the model and data). All optional.
+    pub fn run_options(&self) -> RResult<RunOptions> {
+        let get = |name: &str| self.0.get(name).filter(|r| !r.is_null());
+        let resume = match get("resume") {
+            None => None,
+            Some(r) => match r.as_raw_slice() {
+                Some(b) => Some(b.to_vec()),
+                None => return fail("internal: 'resume' must be a raw vector or NULL"),
+            },
+        };
+        let fingerprint = match get("fingerprint") {
+            None => Vec::new(),
+            Some(r) => match r.as_str() {
+                Some(s) => s.as_bytes().to_vec(),
+                None => return fail("internal: 'fingerprint' must be a string"),
+            },
+        };
+        let number = |name: &str| -> Option<f64> {
+            get(name).and_then(|r| r.as_real().or_else(|| r.as_integer().filter(|&i| i != i32::MIN).map(|i| i as f64))).filter(|x| x.is_finite() && *x > 0.0)
+        };
+        let checkpoint = match get("checkpoint_file") {
+            None => None,
+            Some(r) => match r.as_str() {
+                Some(path) => Some(Plan {
+                    path: path.into(),
+                    every_seconds: number("checkpoint_seconds"),
+                    every_iterations: number("checkpoint_iterations").map(|x| x as usize),
+                }),
+                None => return fail("internal: 'checkpoint_file' must be a string or NULL"),
+            },
+        };
+        Ok(RunOptions { resume, checkpoint, fingerprint })
     }
 
     /// The optional `progress` function (chains run elsewhere report through it; absent or NULL: none).

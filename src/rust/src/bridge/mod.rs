@@ -24,7 +24,8 @@ fn slam_sample_rust(input: List) -> Robj {
         let priors = inp.priors()?;
         let settings = inp.settings()?;
         let mut monitor = RMonitor::new(inp.verbose()?, inp.interactive()?, inp.curve_functions()?, inp.progress_function()?);
-        let post = sampler::run(&data, &priors, &settings, &mut monitor).map_err(|e| Error::Other(e.message))?;
+        let opts = inp.run_options()?;
+        let post = sampler::run_with(&data, &priors, &settings, &mut monitor, &opts).map_err(|e| Error::Other(e.message))?;
         output::posterior_list(post, data.n(), Fixed::rotated_term(&data.terms))
     };
     run().unwrap_or_else(|e| {

@@ -14,11 +14,13 @@
 //! `Phi((eta + o) / sqrt(v))`; ordinal the class probabilities and the expected class; counts
 //! `exp(eta + o + v / 2)` (the lognormal mean of `exp(h + o)`).
 
+use crate::error::Result;
 use crate::link::special::norm_cdf;
 use crate::link::{ordinal, TraitParams};
 use crate::linalg::{gemm, gemm_nt, Dense};
 use crate::model::{Family, ModelData};
 
+use super::archive::{self, Archive};
 use super::fixed::Fixed;
 use super::residuals;
 use super::state::ChainState;
@@ -54,6 +56,23 @@ pub struct RunningMeans {
 }
 
 impl RunningMeans {
+    /// The sums so far (see [`super::archive`]).
+    pub fn archive(&mut self, a: &mut dyn Archive) -> Result<()> {
+        archive::index(a, "means.n_draws", &mut self.n_draws)?;
+        archive::dense(a, "means.mt_sum", &mut self.mt_sum)?;
+        archive::dense(a, "means.ft_sum", &mut self.ft_sum)?;
+        archive::dense(a, "means.h_sum", &mut self.h_sum)?;
+        archive::dense(a, "means.u_other_sum", &mut self.u_other_sum)?;
+        archive::dense(a, "means.fitted_sum", &mut self.fitted_sum)?;
+        for (c, d) in self.class_sum.iter_mut().enumerate() {
+            archive::dense(a, &format!("means.class_sum[{c}]"), d)?;
+        }
+        for (c, d) in self.probe_sum.iter_mut().enumerate() {
+            archive::dense(a, &format!("means.probe_sum[{c}]"), d)?;
+        }
+        Ok(())
+    }
+
     pub fn new(fx: &Fixed, st: &ChainState) -> Self {
         let (n, p, k) = (fx.n, fx.p, st.k());
         let l = fx.obs.latent.len();

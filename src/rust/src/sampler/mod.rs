@@ -7,6 +7,8 @@
 //! block that writes it; draws leave through [`DrawSink`].
 
 mod adapt;
+pub mod archive;
+pub mod checkpoint;
 mod factor_fixed;
 pub mod fixed;
 pub mod h2;
@@ -27,6 +29,7 @@ use faer::Par;
 use crate::error::{Result, SlamError};
 use crate::link::nonlinear::{CurveHost, Form, NoCurves};
 use crate::link::{self, TraitParams};
+use archive::Archive;
 use crate::linalg::Dense;
 use crate::model::{ModelData, Priors, Settings};
 
@@ -176,12 +179,106 @@ impl Chain {
     }
 }
 
+/// How a run starts, and where it saves itself while it runs.
+#[derive(Default)]
+pub struct RunOptions {
+    /// A saved chain (from an earlier run's [`Posterior::state`] or a checkpoint file) to continue from
+    /// its last iteration instead of starting afresh; the draws it holds, if any, are kept.
+    pub resume: Option<Vec<u8>>,
+    /// Where and how often to save the chain, with its draws so far, while it runs.
+    pub checkpoint: Option<checkpoint::Plan>,
+    /// Identifies the model and data: saved with the chain, and a chain saved with another is refused.
+    pub fingerprint: Vec<u8>,
+}
+
+/// What a run carries from iteration to iteration besides the chain state: the iteration reached, the
+/// factor-sign reference, the stores of draws and means (made at the first saved draw, when the number
+/// of factors is final) and the number of factors over burn-in.
+struct RunState {
+    it: usize,
+    recorder: Recorder,
+    store: Option<(Posterior, RunningMeans)>,
+    k_trace: Vec<usize>,
+}
+
+fn new_store(c: &Chain, settings: &Settings) -> (Posterior, RunningMeans) {
+    let fx = &c.fixed;
+    (Posterior::new(fx.p, c.state.k(), fx.b, fx.bf, fx.n_terms, settings.n_saved()), RunningMeans::new(fx, &c.state))
+}
+
+/// The chain and run state as bytes (see [`archive`]); with `draws`, the draws saved so far too.
+fn save(chain: &mut Chain, run: &mut RunState, fingerprint: &[u8], draws: bool) -> Result<Vec<u8>> {
+    let mut w = archive::Writer::new();
+    w.bytes("fingerprint", &mut fingerprint.to_vec())?;
+    archive::index(&mut w, "iteration", &mut run.it)?;
+    archive::indices(&mut w, "k_trace", &mut run.k_trace)?;
+    chain.state.archive(&mut w)?;
+    run.recorder.archive(&mut w)?;
+    let mut has_store = run.store.is_some() as u64;
+    archive::count(&mut w, "has_store", &mut has_store)?;
+    if let Some((post, means)) = run.store.as_mut() {
+        means.archive(&mut w)?;
+        let mut has_draws = draws as u64;
+        archive::count(&mut w, "has_draws", &mut has_draws)?;
+        if draws {
+            post.archive(&mut w)?;
+        }
+    }
+    Ok(w.buf)
+}
+
+/// Restores what [`save`] wrote into a chain freshly built from the same model.
+fn restore(bytes: &[u8], chain: &mut Chain, run: &mut RunState, fingerprint: &[u8], settings: &Settings) -> Result<()> {
+    let mut r = archive::Reader::new(bytes)?;
+    let mut saved = Vec::new();
+    r.bytes("fingerprint", &mut saved)?;
+    if saved != fingerprint {
+        return Err(SlamError::new(
+            "the saved chain belongs to another model or other data (its fingerprint differs from this model's)",
+        ));
+    }
+    archive::index(&mut r, "iteration", &mut run.it)?;
+    archive::indices(&mut r, "k_trace", &mut run.k_trace)?;
+    chain.state.archive(&mut r)?;
+    run.recorder.archive(&mut r)?;
+    let mut has_store = 0;
+    archive::count(&mut r, "has_store", &mut has_store)?;
+    run.store = None;
+    if has_store == 1 {
+        let (mut post, mut means) = new_store(chain, settings);
+        means.archive(&mut r)?;
+        let mut has_draws = 0;
+        archive::count(&mut r, "has_draws", &mut has_draws)?;
+        if has_draws == 1 {
+            post.archive(&mut r)?;
+        }
+        run.store = Some((post, means));
+    }
+    if !r.at_end() {
+        return Err(SlamError::new("the saved chain state has trailing data (damaged or from another version)"));
+    }
+    if run.it > settings.nitt {
+        return Err(SlamError::new(format!(
+            "the saved chain is at iteration {}, beyond nitt = {}",
+            run.it, settings.nitt
+        )));
+    }
+    Ok(())
+}
+
 /// Runs the chain: set-up, `nitt` iterations, saving every `thin`-th after `burnin`.
-///
-/// Parallel work runs in a rayon pool of `settings.threads` threads; `monitor` is called on the calling
-/// thread only (between iterations, and for user-written curves while an iteration runs on the pool: see
-/// `host.rs`), so it may talk to R.
 pub fn run(data: &ModelData, priors: &Priors, settings: &Settings, monitor: &mut dyn Monitor) -> Result<Posterior> {
+    run_with(data, priors, settings, monitor, &RunOptions::default())
+}
+
+/// [`run`], continuing a saved chain and saving checkpoints as `opts` says.
+///
+/// Every draw is a function of (seed, block, task, iteration) (see `rng.rs`), so a chain restored at
+/// iteration t and run on gives exactly the draws of an uninterrupted run. Parallel work runs in a rayon
+/// pool of `settings.threads` threads; `monitor` is called on the calling thread only (between
+/// iterations, and for user-written curves while an iteration runs on the pool: see `host.rs`), so it may
+/// talk to R.
+pub fn run_with(data: &ModelData, priors: &Priors, settings: &Settings, monitor: &mut dyn Monitor, opts: &RunOptions) -> Result<Posterior> {
     // faer stays serial: every parallel loop is ours, in fixed chunks, so draws do not depend on threads.
     faer::set_global_parallelism(Par::Seq);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -189,17 +286,15 @@ pub fn run(data: &ModelData, priors: &Priors, settings: &Settings, monitor: &mut
         .build()
         .map_err(|e| SlamError::new(format!("could not start the thread pool: {e}")))?;
     let mut chain = pool.install(|| Chain::new(data, priors, settings))?;
-    let mut recorder = Recorder::default();
-    // The stores are made at the first saved draw, when the number of factors is final.
-    let mut store: Option<(Posterior, RunningMeans)> = None;
-    let mut k_trace = Vec::with_capacity(settings.burnin);
-    let (mut iterations, mut interrupted) = (0, false);
-    let new_store = |c: &Chain| {
-        let fx = &c.fixed;
-        (Posterior::new(fx.p, c.state.k(), fx.b, fx.bf, fx.n_terms, settings.n_saved()), RunningMeans::new(fx, &c.state))
-    };
+    let mut run = RunState { it: 0, recorder: Recorder::default(), store: None, k_trace: Vec::with_capacity(settings.burnin) };
+    if let Some(bytes) = &opts.resume {
+        restore(bytes, &mut chain, &mut run, &opts.fingerprint, settings)?;
+    }
+    let mut clock = opts.checkpoint.as_ref().map(|_| checkpoint::Clock::new(run.it));
+    let mut interrupted = false;
     let serve = chain.needs_host();
-    for it in 1..=settings.nitt {
+    while run.it < settings.nitt {
+        let it = run.it + 1;
         if serve {
             host::iterate_serving(&pool, &mut chain, it, monitor)?;
         } else {
@@ -207,27 +302,38 @@ pub fn run(data: &ModelData, priors: &Priors, settings: &Settings, monitor: &mut
         }
         pool.install(|| {
             if settings.is_saved(it) {
-                let (post, means) = store.get_or_insert_with(|| new_store(&chain));
-                let sign = recorder.signs(&chain.state.traits.lambda);
+                let (post, means) = run.store.get_or_insert_with(|| new_store(&chain, settings));
+                let sign = run.recorder.signs(&chain.state.traits.lambda);
                 post.record(&Recorder::draw(&chain.fixed, &chain.state, &sign));
                 means.add(&chain.fixed, &chain.state, &sign);
             }
         });
         if it <= settings.burnin {
-            k_trace.push(chain.state.k());
+            run.k_trace.push(chain.state.k());
         }
-        iterations = it;
+        run.it = it;
         monitor.progress(it, settings.nitt);
         if it < settings.nitt && monitor.interrupted() {
             interrupted = true;
+        }
+        let last = interrupted || it == settings.nitt;
+        if let (Some(plan), Some(c)) = (&opts.checkpoint, clock.as_mut()) {
+            if last || c.due(plan, it) {
+                checkpoint::write(plan, &save(&mut chain, &mut run, &opts.fingerprint, true)?)?;
+                c.reset(it);
+            }
+        }
+        if interrupted {
             break;
         }
     }
-    let (mut post, means) = store.unwrap_or_else(|| new_store(&chain));
-    post.iterations = iterations;
+    let state = save(&mut chain, &mut run, &opts.fingerprint, false)?;
+    let (mut post, means) = run.store.unwrap_or_else(|| new_store(&chain, settings));
+    post.iterations = run.it;
     post.interrupted = interrupted;
-    post.k_trace = k_trace;
+    post.k_trace = run.k_trace;
     post.acceptance = chain.acceptance();
     post.means = Some(pool.install(|| means.finish(&chain.fixed, data)));
+    post.state = state;
     Ok(post)
 }

@@ -1,7 +1,10 @@
 //! The in-memory result of a run: every saved draw (a [`DrawSink`]), the posterior means, and what
 //! happened during the run.
 
+use crate::error::{Result, SlamError};
 use crate::linalg::Dense;
+
+use super::archive::{self, Archive};
 
 use super::means::Means;
 use super::record::{Draw, DrawSink};
@@ -46,9 +49,30 @@ pub struct Posterior {
     pub k_trace: Vec<usize>,
     /// Per trait: acceptance rate of its family's Metropolis-Hastings step after burn-in (NaN: none).
     pub acceptance: Vec<f64>,
+    /// The chain at its last iteration, without the draws (see [`super::archive`]): continues the run.
+    pub state: Vec<u8>,
 }
 
 impl Posterior {
+    /// The draws saved so far (see [`super::archive`]).
+    pub fn archive(&mut self, a: &mut dyn Archive) -> Result<()> {
+        archive::index(a, "draws.n", &mut self.n_draws)?;
+        a.reals("draws.lambda", &mut self.lambda)?;
+        a.reals("draws.b", &mut self.bmat)?;
+        a.reals("draws.bf", &mut self.bfmat)?;
+        a.reals("draws.psi", &mut self.psi)?;
+        a.reals("draws.h2", &mut self.h2)?;
+        a.reals("draws.h2f", &mut self.h2f)?;
+        a.reals("draws.h2_total", &mut self.h2_total)?;
+        a.reals("draws.sigma2_b", &mut self.sigma2_b)?;
+        a.reals("draws.delta", &mut self.delta)?;
+        a.reals("draws.family", &mut self.family)?;
+        if self.psi.len() != self.p * self.n_draws || self.lambda.len() != self.p * self.k * self.n_draws {
+            return Err(SlamError::new("the saved draws do not match this model's sizes"));
+        }
+        Ok(())
+    }
+
     /// An empty store for draws of the given sizes, with room for `t` draws.
     pub fn new(p: usize, k: usize, b: usize, bf: usize, n_terms: usize, t: usize) -> Self {
         Posterior {

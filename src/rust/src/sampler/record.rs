@@ -12,9 +12,11 @@
 //!
 //! with `a_jm`, `aF_hm` the shares of term m at the grid points of trait j and factor h.
 
+use crate::error::Result;
 use crate::link::TraitParams;
 use crate::linalg::Dense;
 
+use super::archive::{self, Archive};
 use super::fixed::Fixed;
 use super::state::ChainState;
 
@@ -54,6 +56,19 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// The sign reference (absent before the first saved draw).
+    pub fn archive(&mut self, a: &mut dyn Archive) -> Result<()> {
+        let mut has = self.sign_ref.is_some() as u64;
+        archive::count(a, "recorder.has_reference", &mut has)?;
+        if has == 1 {
+            let r = self.sign_ref.get_or_insert_with(|| Dense::zeros(0, 0));
+            archive::dense(a, "recorder.reference", r)?;
+        } else {
+            self.sign_ref = None;
+        }
+        Ok(())
+    }
+
     /// Signs that align each factor with the first saved draw.
     pub fn signs(&mut self, lambda: &Dense) -> Vec<f64> {
         let r = self.sign_ref.get_or_insert_with(|| lambda.clone());
