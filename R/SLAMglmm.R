@@ -197,6 +197,27 @@
 #'   future.batchtools plan on a cluster); the default plan runs them one after
 #'   the other. See the section Several chains.
 #'
+#' @param checkpoint `NULL` (default) or the path of a directory in which the
+#'   run saves itself while it samples: the model (once) and each chain's
+#'   state with its draws so far (every `checkpoint_every`, when interrupted,
+#'   and at the end), each file replaced atomically. After a crash or a killed
+#'   job, [SLAMglmm_resume()] continues from there; calling `SLAMglmm()` again
+#'   with the same model and directory does the same, while a directory that
+#'   holds another model is refused. See the section Long runs.
+#' @param checkpoint_every How often to save: seconds (a number, default 600,
+#'   or `c(seconds = 600)`) or iterations (`c(iterations = 500)`).
+#'
+#' @section Long runs:
+#' A chain's state (every sampled quantity, the adaptation state and the
+#' iteration; the sampler's random numbers are a function of the seed and the
+#' iteration) is kept in the fit (`mcmc$per_chain[[c]]$state`) and, with
+#' `checkpoint`, on disk. `update(fit, nitt = N)` continues every chain to
+#' iteration N and `SLAMglmm_resume(dir)` continues an interrupted run; both
+#' give exactly the draws of one uninterrupted run with the same seed. Each
+#' checkpoint writes the chain's draws so far, so its cost grows with the
+#' number of saved draws; save less often for runs that keep many draws of
+#' many traits.
+#'
 #' @section Several chains:
 #' With `chains = C` the draws of the chains are stacked along the draw
 #' dimension of `draws` (chain 1 first) and `mcmc$chain` gives each draw's
@@ -317,9 +338,11 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                      n_factors = NULL, prior = slam_prior(), nitt = 6000, burnin = 1000,
                      thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
                      memory_mb = 1024, adapt = TRUE, max_factors = NULL, adapt_epsilon = 0.15,
-                     chains = 1) {
+                     chains = 1, checkpoint = NULL, checkpoint_every = 600) {
   call <- match.call()
   chains <- check_chains(chains)
+  checkpoint <- check_checkpoint(checkpoint)
+  every <- check_checkpoint_every(checkpoint_every)
   built <- slam_build_input(formula, data = data, relmat = relmat,
                             factor_formula = factor_formula, n_factors = n_factors,
                             prior = prior, nitt = nitt, burnin = burnin, thin = thin,
@@ -327,9 +350,16 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                             memory_mb = memory_mb, adapt = adapt, max_factors = max_factors,
                             adapt_epsilon = adapt_epsilon, family = family, weights = weights,
                             chains = chains)
-  raws <- slam_run_chains(built$input, built$info$mcmc$seeds)
-  fits <- lapply(raws, function(raw) slam_assemble_fit(built$info, raw, call = call))
-  fit <- slam_combine_chains(fits, built$info$mcmc$seeds)
+  built$input$fingerprint <- slam_fingerprint(built$input)
+  seeds <- built$info$mcmc$seeds
+  resume <- NULL
+  if (!is.null(checkpoint)) {
+    ck <- slam_checkpoint_open(checkpoint, built, chains, seeds, every, call)
+    if (ck$resumed && verbose) message("SLAMglmm: continuing the chains saved in ", checkpoint)
+    seeds <- ck$seeds
+    resume <- ck$resume
+  }
+  fit <- slam_fit_chains(built, seeds, call, resume = resume, dir = checkpoint, every = every)
   if (verbose && isTRUE(fit$mcmc$adapt)) message("SLAMglmm: ", slam_factors_line(fit))
   fit
 }

@@ -483,7 +483,9 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
                 k_start = if (is.null(info$adapt$k_start)) k else info$adapt$k_start,
                 k_max = if (is.null(info$adapt$k_max)) k else info$adapt$k_max,
                 k_trace = k_trace,
-                grid = info$grid)
+                grid = info$grid,
+                started_at = if (is.null(raw$started_at)) 0L else as.integer(raw$started_at),
+                state = raw$state)
   )
   class(fit) <- "SLAMglmm"
   fit

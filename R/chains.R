@@ -34,23 +34,17 @@ check_chains <- function(chains) {
 #' chain), which the calling session shows live where the backend relays
 #' progress.
 #'
-#' @param input the bridge input of [slam_build_input()].
-#' @param seeds the chains' seeds ([slam_chain_seeds()]).
+#' @param inputs one complete bridge input per chain (each with its seed).
 #' @return A list of raw sampler outputs, one per chain.
 #' @noRd
-slam_run_chains <- function(input, seeds) {
-  if (length(seeds) == 1L) {
-    input$seed <- seeds[[1L]]
-    return(list(slam_run_sampler(input)))
-  }
-  verbose <- isTRUE(input$verbose)
-  inputs <- lapply(seeds, function(s) {
-    x <- input
-    x$seed <- s
+slam_run_chains <- function(inputs) {
+  if (length(inputs) == 1L) return(list(slam_run_sampler(inputs[[1L]])))
+  verbose <- isTRUE(inputs[[1L]]$verbose)
+  inputs <- lapply(inputs, function(x) {
     x$verbose <- FALSE
     x
   })
-  steps <- 100L * length(seeds)
+  steps <- 100L * length(inputs)
   run <- function() {
     tick <- if (verbose) progressr::progressor(steps = steps) else NULL
     future.apply::future_lapply(inputs, function(x) {
@@ -59,7 +53,7 @@ slam_run_chains <- function(input, seeds) {
     }, future.seed = TRUE, future.packages = "SLAMglmm")
   }
   if (verbose) {
-    message("SLAMglmm: ", length(seeds), " chains through future (",
+    message("SLAMglmm: ", length(inputs), " chains through future (",
             future::nbrOfWorkers(), " worker", if (future::nbrOfWorkers() != 1) "s", ")")
     progressr::with_progress(run())
   } else {
@@ -93,10 +87,14 @@ slam_combine_chains <- function(fits, seeds) {
   per_chain <- lapply(seq_len(C), function(c) {
     f <- fits[[c]]
     list(seed = seeds[[c]], n_saved = nT[c], iterations = f$mcmc$iterations,
-         interrupted = f$mcmc$interrupted, n_factors = f$n_factors,
-         k_trace = f$mcmc$k_trace, acceptance = f$acceptance, F_mean = f$F_mean)
+         started_at = f$mcmc$started_at, interrupted = f$mcmc$interrupted,
+         n_factors = f$n_factors, k_trace = f$mcmc$k_trace, acceptance = f$acceptance,
+         F_mean = f$F_mean, state = f$mcmc$state)
   })
   fit <- fits[[1L]]
+  fit$mcmc$state <- NULL
+  fit$mcmc$started_at <- NULL
+  fit$mcmc$seed <- seeds[[1L]]
   fit$mcmc$chains <- C
   fit$mcmc$chain <- rep(seq_len(C), nT)
   fit$mcmc$per_chain <- per_chain

@@ -37,7 +37,7 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
     let names = [
         "Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "family_params", "U_mean",
         "F_mean", "H_mean", "fitted", "class_probs", "probes", "acceptance", "iterations", "interrupted",
-        "k_trace", "rotated", "state",
+        "k_trace", "rotated", "state", "started_at",
     ];
     let values: Vec<Robj> = vec![
         array(post.lambda, &[p, k, t])?,
@@ -62,6 +62,7 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
         Robj::from(post.k_trace.iter().map(|&x| x as i32).collect::<Vec<i32>>()),
         Robj::from(rotated.map_or(0, |m| m as i32 + 1)),
         Robj::from(Raw::from_bytes(&post.state)),
+        Robj::from(post.started_at as i32),
     ];
     Ok(List::from_names_and_values(names, values)?.into())
 }

@@ -290,6 +290,7 @@ pub fn run_with(data: &ModelData, priors: &Priors, settings: &Settings, monitor:
     if let Some(bytes) = &opts.resume {
         restore(bytes, &mut chain, &mut run, &opts.fingerprint, settings)?;
     }
+    let started_at = run.it;
     let mut clock = opts.checkpoint.as_ref().map(|_| checkpoint::Clock::new(run.it));
     let mut interrupted = false;
     let serve = chain.needs_host();
@@ -330,6 +331,7 @@ pub fn run_with(data: &ModelData, priors: &Priors, settings: &Settings, monitor:
     let state = save(&mut chain, &mut run, &opts.fingerprint, false)?;
     let (mut post, means) = run.store.unwrap_or_else(|| new_store(&chain, settings));
     post.iterations = run.it;
+    post.started_at = started_at;
     post.interrupted = interrupted;
     post.k_trace = run.k_trace;
     post.acceptance = chain.acceptance();

@@ -44,6 +44,8 @@ pub struct Posterior {
     pub means: Option<Means>,
     /// Iterations completed, and whether the user stopped the run.
     pub iterations: usize,
+    /// The iteration the run started from (0, or that of the chain it resumed).
+    pub started_at: usize,
     pub interrupted: bool,
     /// Number of factors at each burn-in iteration.
     pub k_trace: Vec<usize>,
