@@ -52,7 +52,7 @@ fn settings(nitt: usize) -> Settings {
 }
 
 fn opts(resume: Option<Vec<u8>>, fingerprint: &str) -> RunOptions {
-    RunOptions { resume, checkpoint: None, fingerprint: fingerprint.as_bytes().to_vec() }
+    RunOptions { resume, fingerprint: fingerprint.as_bytes().to_vec(), ..RunOptions::default() }
 }
 
 fn go(data: &ModelData, priors: &Priors, st: &Settings, o: &RunOptions) -> Posterior {
@@ -144,13 +144,13 @@ fn a_checkpoint_file_resumes_a_stopped_run() {
     // stopped during burn-in (factors still adapting) and after it; the last periodic checkpoint is
     // superseded by the one written at the stop
     for at in [13, 52] {
-        let o = RunOptions { resume: None, checkpoint: Some(plan.clone()), fingerprint: b"m".to_vec() };
+        let o = RunOptions { checkpoint: Some(plan.clone()), fingerprint: b"m".to_vec(), ..RunOptions::default() };
         let stopped = run_with(&data, &priors, &st, &mut StopAt { at, now: 0 }, &o).unwrap();
         assert!(stopped.interrupted);
         assert_eq!(stopped.iterations, at);
         assert!(!dir.join("chain-1.state.tmp").exists(), "the temporary file is renamed over the checkpoint");
         let saved = std::fs::read(&path).unwrap();
-        let o2 = RunOptions { resume: Some(saved), checkpoint: Some(plan.clone()), fingerprint: b"m".to_vec() };
+        let o2 = RunOptions { resume: Some(saved), checkpoint: Some(plan.clone()), fingerprint: b"m".to_vec(), ..RunOptions::default() };
         let resumed = run_with(&data, &priors, &st, &mut Silent, &o2).unwrap();
         // the checkpoint holds the draws saved before the stop: the resumed run returns them all
         assert_same_draws(&resumed, &whole);
@@ -182,4 +182,74 @@ fn a_chain_of_another_model_or_a_damaged_one_is_refused() {
     d2.families.truncate(4);
     let st2 = Settings { adapt: false, ..settings(60) };
     assert!(run_with(&d2, &priors, &st2, &mut Silent, &opts(Some(first.state), "m")).is_err());
+}
+
+/// Reads quantity `name` of a Zarr group written by the sampler: (shape, values of the first shape[0]
+/// draws), from its `.zarray` and chunk files.
+fn read_zarr(dir: &std::path::Path, name: &str) -> (Vec<usize>, Vec<f64>) {
+    let meta = std::fs::read_to_string(dir.join(name).join(".zarray")).unwrap();
+    let nums = |key: &str| -> Vec<usize> {
+        let s = &meta[meta.find(key).unwrap() + key.len()..];
+        let s = &s[s.find('[').unwrap() + 1..s.find(']').unwrap()];
+        s.split(',').map(|x| x.trim().parse().unwrap()).collect()
+    };
+    let (shape, chunks) = (nums("\"shape\""), nums("\"chunks\""));
+    let per: usize = shape[1..].iter().product();
+    let mut out = Vec::new();
+    let n_chunks = shape[0].div_ceil(chunks[0]);
+    for c in 0..n_chunks {
+        let key = std::iter::once(c.to_string()).chain(shape[1..].iter().map(|_| "0".to_string())).collect::<Vec<_>>().join(".");
+        let bytes = std::fs::read(dir.join(name).join(key)).unwrap();
+        assert_eq!(bytes.len(), 8 * per * chunks[0], "chunks are whole (padded)");
+        out.extend(bytes.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())));
+    }
+    out.truncate(per * shape[0]);
+    (shape, out)
+}
+
+#[test]
+fn draws_on_disk_are_the_draws_in_memory_and_resume_with_their_chain() {
+    let (data, priors) = model();
+    let st = settings(90);
+    let whole = go(&data, &priors, &st, &opts(None, "m"));
+    let root = std::env::temp_dir().join(format!("slamglmm-zarr-{}", std::process::id()));
+    let dir = root.join("chain-1");
+    let disk = |resume: Option<Vec<u8>>, checkpoint: Option<Plan>| RunOptions {
+        resume,
+        checkpoint,
+        fingerprint: b"m".to_vec(),
+        draws_on_disk: Some((dir.clone(), 4)),
+    };
+    let check = |p: &Posterior| {
+        assert_eq!(p.n_draws, whole.n_draws);
+        assert!(p.psi.is_empty(), "nothing is kept in memory");
+        let (shape, lambda) = read_zarr(&dir, "Lambda");
+        assert_eq!(shape, vec![whole.n_draws, whole.k, whole.p]);
+        assert_eq!(bits(&lambda), bits(&whole.lambda));
+        let (shape, b) = read_zarr(&dir, "B");
+        assert_eq!(shape, vec![whole.n_draws, whole.p, whole.b]);
+        assert_eq!(bits(&b), bits(&whole.bmat));
+        for (name, mem) in [("psi", &whole.psi), ("h2", &whole.h2), ("family", &whole.family), ("delta", &whole.delta)] {
+            assert_eq!(bits(&read_zarr(&dir, name).1), bits(mem), "{name}");
+        }
+        assert_same_means(p, &whole);
+    };
+    // 20 draws in chunks of 4... and a last partial chunk when the run is cut
+    let p = run_with(&data, &priors, &st, &mut Silent, &disk(None, None)).unwrap();
+    check(&p);
+    // stopped after 52 iterations (6 draws: one chunk and a partial one), resumed from the checkpoint
+    std::fs::remove_dir_all(&root).ok();
+    std::fs::create_dir_all(&root).unwrap();
+    let plan = Plan { path: root.join("chain-1.state"), every_seconds: None, every_iterations: Some(5) };
+    let stopped = run_with(&data, &priors, &st, &mut StopAt { at: 52, now: 0 }, &disk(None, Some(plan.clone()))).unwrap();
+    assert_eq!(read_zarr(&dir, "psi").0[0], stopped.n_draws, "the arrays' length is the draws flushed");
+    let saved = std::fs::read(&plan.path).unwrap();
+    let p = run_with(&data, &priors, &st, &mut Silent, &disk(Some(saved), Some(plan))).unwrap();
+    check(&p);
+    // a finished run extended through its returned state appends to the same arrays
+    std::fs::remove_dir_all(&root).ok();
+    let first = run_with(&data, &priors, &settings(55), &mut Silent, &disk(None, None)).unwrap();
+    let p = run_with(&data, &priors, &st, &mut Silent, &disk(Some(first.state), None)).unwrap();
+    check(&p);
+    std::fs::remove_dir_all(&root).ok();
 }

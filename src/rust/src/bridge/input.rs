@@ -96,7 +96,8 @@ impl Input {
 
     /// How the run starts and saves itself: `resume` (raw bytes of a saved chain, or NULL),
     /// `checkpoint_file` (a path, or NULL), `checkpoint_seconds` and `checkpoint_iterations` (how often;
-    /// NA or 0: not by that measure) and `fingerprint` (a string naming the model and data). All optional.
+    /// NA or 0: not by that measure), `fingerprint` (a string naming the model and data), `draws_dir` (keep
+    /// the draws on disk, a Zarr group there) and `draws_chunk` (draws per chunk). All optional.
     pub fn run_options(&self) -> RResult<RunOptions> {
         let get = |name: &str| self.0.get(name).filter(|r| !r.is_null());
         let resume = match get("resume") {
@@ -127,7 +128,14 @@ impl Input {
                 None => return fail("internal: 'checkpoint_file' must be a string or NULL"),
             },
         };
-        Ok(RunOptions { resume, checkpoint, fingerprint })
+        let draws_on_disk = match get("draws_dir") {
+            None => None,
+            Some(r) => match r.as_str() {
+                Some(dir) => Some((dir.into(), number("draws_chunk").map_or(100, |x| x as usize))),
+                None => return fail("internal: 'draws_dir' must be a string or NULL"),
+            },
+        };
+        Ok(RunOptions { resume, checkpoint, fingerprint, draws_on_disk })
     }
 
     /// The optional `progress` function (chains run elsewhere report through it; absent or NULL: none).

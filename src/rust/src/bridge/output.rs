@@ -20,7 +20,10 @@ fn matrix(m: Dense) -> RResult<Robj> {
 
 /// The list of draws, means and run information.
 pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RResult<Robj> {
-    let t = post.n_draws;
+    // Draws kept on disk are read by R from there: the arrays here are then empty (T = 0).
+    let on_disk = post.disk.is_some();
+    let n_draws = post.n_draws;
+    let t = if on_disk { 0 } else { n_draws };
     let (p, k, b, bf, mt) = (post.p, post.k, post.b, post.bf, post.n_terms);
     let nfam = if t > 0 { post.family.len() / t } else { 0 };
     let means = post.means.unwrap_or_else(|| crate::sampler::means::Means {
@@ -37,7 +40,7 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
     let names = [
         "Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "family_params", "U_mean",
         "F_mean", "H_mean", "fitted", "class_probs", "probes", "acceptance", "iterations", "interrupted",
-        "k_trace", "rotated", "state", "started_at",
+        "k_trace", "rotated", "state", "started_at", "n_draws", "draws_on_disk",
     ];
     let values: Vec<Robj> = vec![
         array(post.lambda, &[p, k, t])?,
@@ -63,6 +66,8 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
         Robj::from(rotated.map_or(0, |m| m as i32 + 1)),
         Robj::from(Raw::from_bytes(&post.state)),
         Robj::from(post.started_at as i32),
+        Robj::from(n_draws as i32),
+        Robj::from(on_disk),
     ];
     Ok(List::from_names_and_values(names, values)?.into())
 }

@@ -23,6 +23,7 @@ pub mod residuals;
 mod scores;
 pub mod state;
 pub mod traits;
+pub mod zarr;
 
 use faer::Par;
 
@@ -189,6 +190,9 @@ pub struct RunOptions {
     pub checkpoint: Option<checkpoint::Plan>,
     /// Identifies the model and data: saved with the chain, and a chain saved with another is refused.
     pub fingerprint: Vec<u8>,
+    /// Keep the saved draws on disk (a Zarr group in this directory, this many draws per chunk) instead
+    /// of in memory.
+    pub draws_on_disk: Option<(std::path::PathBuf, usize)>,
 }
 
 /// What a run carries from iteration to iteration besides the chain state: the iteration reached, the
@@ -201,9 +205,19 @@ struct RunState {
     k_trace: Vec<usize>,
 }
 
-fn new_store(c: &Chain, settings: &Settings) -> (Posterior, RunningMeans) {
+/// The stores of draws and means, made at the first saved draw (or when a chain with draws is restored).
+fn new_store(c: &Chain, settings: &Settings, opts: &RunOptions) -> Result<(Posterior, RunningMeans)> {
     let fx = &c.fixed;
-    (Posterior::new(fx.p, c.state.k(), fx.b, fx.bf, fx.n_terms, settings.n_saved()), RunningMeans::new(fx, &c.state))
+    let k = c.state.k();
+    let mut post = match &opts.draws_on_disk {
+        None => Posterior::new(fx.p, k, fx.b, fx.bf, fx.n_terms, settings.n_saved()),
+        Some(_) => Posterior { p: fx.p, k, b: fx.b, bf: fx.bf, n_terms: fx.n_terms, ..Posterior::default() },
+    };
+    if let Some((dir, chunk)) = &opts.draws_on_disk {
+        let n_family = Recorder::draw(fx, &c.state, &vec![1.0; k]).family.len();
+        post.disk = Some(zarr::DiskDraws::create(dir, *chunk, fx.p, k, fx.b, fx.bf, fx.n_terms, n_family)?);
+    }
+    Ok((post, RunningMeans::new(fx, &c.state)))
 }
 
 /// The chain and run state as bytes (see [`archive`]); with `draws`, the draws saved so far too.
@@ -228,11 +242,12 @@ fn save(chain: &mut Chain, run: &mut RunState, fingerprint: &[u8], draws: bool) 
 }
 
 /// Restores what [`save`] wrote into a chain freshly built from the same model.
-fn restore(bytes: &[u8], chain: &mut Chain, run: &mut RunState, fingerprint: &[u8], settings: &Settings) -> Result<()> {
+fn restore(bytes: &[u8], chain: &mut Chain, run: &mut RunState, opts: &RunOptions, settings: &Settings) -> Result<()> {
+    let fingerprint = &opts.fingerprint;
     let mut r = archive::Reader::new(bytes)?;
     let mut saved = Vec::new();
     r.bytes("fingerprint", &mut saved)?;
-    if saved != fingerprint {
+    if &saved != fingerprint {
         return Err(SlamError::new(
             "the saved chain belongs to another model or other data (its fingerprint differs from this model's)",
         ));
@@ -245,12 +260,14 @@ fn restore(bytes: &[u8], chain: &mut Chain, run: &mut RunState, fingerprint: &[u
     archive::count(&mut r, "has_store", &mut has_store)?;
     run.store = None;
     if has_store == 1 {
-        let (mut post, mut means) = new_store(chain, settings);
+        let (mut post, mut means) = new_store(chain, settings, opts)?;
         means.archive(&mut r)?;
         let mut has_draws = 0;
         archive::count(&mut r, "has_draws", &mut has_draws)?;
         if has_draws == 1 {
             post.archive(&mut r)?;
+        } else if post.disk.is_some() {
+            return Err(SlamError::new("the saved chain has no record of its draws on disk; resume it from its checkpoint"));
         }
         run.store = Some((post, means));
     }
@@ -264,6 +281,14 @@ fn restore(bytes: &[u8], chain: &mut Chain, run: &mut RunState, fingerprint: &[u
         )));
     }
     Ok(())
+}
+
+/// Puts the draws kept on disk so far into their files.
+fn flush_disk(run: &RunState) -> Result<()> {
+    match run.store.as_ref().and_then(|(post, _)| post.disk.as_ref()) {
+        Some(disk) => disk.flush(),
+        None => Ok(()),
+    }
 }
 
 /// Runs the chain: set-up, `nitt` iterations, saving every `thin`-th after `burnin`.
@@ -288,7 +313,7 @@ pub fn run_with(data: &ModelData, priors: &Priors, settings: &Settings, monitor:
     let mut chain = pool.install(|| Chain::new(data, priors, settings))?;
     let mut run = RunState { it: 0, recorder: Recorder::default(), store: None, k_trace: Vec::with_capacity(settings.burnin) };
     if let Some(bytes) = &opts.resume {
-        restore(bytes, &mut chain, &mut run, &opts.fingerprint, settings)?;
+        restore(bytes, &mut chain, &mut run, opts, settings)?;
     }
     let started_at = run.it;
     let mut clock = opts.checkpoint.as_ref().map(|_| checkpoint::Clock::new(run.it));
@@ -301,14 +326,19 @@ pub fn run_with(data: &ModelData, priors: &Priors, settings: &Settings, monitor:
         } else {
             pool.install(|| chain.iterate(it, &NoCurves))?;
         }
-        pool.install(|| {
-            if settings.is_saved(it) {
-                let (post, means) = run.store.get_or_insert_with(|| new_store(&chain, settings));
-                let sign = run.recorder.signs(&chain.state.traits.lambda);
-                post.record(&Recorder::draw(&chain.fixed, &chain.state, &sign));
-                means.add(&chain.fixed, &chain.state, &sign);
+        if settings.is_saved(it) {
+            if run.store.is_none() {
+                run.store = Some(new_store(&chain, settings, opts)?);
             }
-        });
+            if let Some((post, means)) = run.store.as_mut() {
+                let sign = run.recorder.signs(&chain.state.traits.lambda);
+                pool.install(|| -> Result<()> {
+                    post.record(&Recorder::draw(&chain.fixed, &chain.state, &sign))?;
+                    means.add(&chain.fixed, &chain.state, &sign);
+                    Ok(())
+                })?;
+            }
+        }
         if it <= settings.burnin {
             run.k_trace.push(chain.state.k());
         }
@@ -320,6 +350,7 @@ pub fn run_with(data: &ModelData, priors: &Priors, settings: &Settings, monitor:
         let last = interrupted || it == settings.nitt;
         if let (Some(plan), Some(c)) = (&opts.checkpoint, clock.as_mut()) {
             if last || c.due(plan, it) {
+                flush_disk(&run)?;
                 checkpoint::write(plan, &save(&mut chain, &mut run, &opts.fingerprint, true)?)?;
                 c.reset(it);
             }
@@ -328,8 +359,13 @@ pub fn run_with(data: &ModelData, priors: &Priors, settings: &Settings, monitor:
             break;
         }
     }
-    let state = save(&mut chain, &mut run, &opts.fingerprint, false)?;
-    let (mut post, means) = run.store.unwrap_or_else(|| new_store(&chain, settings));
+    flush_disk(&run)?;
+    // With draws on disk the state keeps their count and last chunk, so that the run can be extended.
+    let state = save(&mut chain, &mut run, &opts.fingerprint, opts.draws_on_disk.is_some())?;
+    let (mut post, means) = match run.store {
+        Some(s) => s,
+        None => new_store(&chain, settings, opts)?,
+    };
     post.iterations = run.it;
     post.started_at = started_at;
     post.interrupted = interrupted;

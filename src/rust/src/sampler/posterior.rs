@@ -5,6 +5,7 @@ use crate::error::{Result, SlamError};
 use crate::linalg::Dense;
 
 use super::archive::{self, Archive};
+use super::zarr::DiskDraws;
 
 use super::means::Means;
 use super::record::{Draw, DrawSink};
@@ -53,12 +54,21 @@ pub struct Posterior {
     pub acceptance: Vec<f64>,
     /// The chain at its last iteration, without the draws (see [`super::archive`]): continues the run.
     pub state: Vec<u8>,
+    /// Where the draws go when they are kept on disk (the arrays above then stay empty).
+    pub disk: Option<DiskDraws>,
 }
 
 impl Posterior {
     /// The draws saved so far (see [`super::archive`]).
     pub fn archive(&mut self, a: &mut dyn Archive) -> Result<()> {
         archive::index(a, "draws.n", &mut self.n_draws)?;
+        if let Some(disk) = self.disk.as_mut() {
+            disk.archive(a)?;
+            if disk.n_draws() != self.n_draws {
+                return Err(SlamError::new("the saved draws on disk do not match the saved chain"));
+            }
+            return Ok(());
+        }
         a.reals("draws.lambda", &mut self.lambda)?;
         a.reals("draws.b", &mut self.bmat)?;
         a.reals("draws.bf", &mut self.bfmat)?;
@@ -115,7 +125,11 @@ static EMPTY: Means = Means {
 };
 
 impl DrawSink for Posterior {
-    fn record(&mut self, d: &Draw) {
+    fn record(&mut self, d: &Draw) -> Result<()> {
+        self.n_draws += 1;
+        if let Some(disk) = self.disk.as_mut() {
+            return disk.record(d);
+        }
         self.lambda.extend_from_slice(&d.lambda.data);
         self.bmat.extend_from_slice(&d.b.data);
         self.bfmat.extend_from_slice(&d.bf.data);
@@ -126,6 +140,6 @@ impl DrawSink for Posterior {
         self.sigma2_b.extend_from_slice(&d.sigma2_b);
         self.delta.extend_from_slice(&d.delta);
         self.family.extend_from_slice(&d.family);
-        self.n_draws += 1;
+        Ok(())
     }
 }

@@ -46,7 +46,7 @@ pub struct Draw {
 
 /// Where saved draws go.
 pub trait DrawSink {
-    fn record(&mut self, draw: &Draw);
+    fn record(&mut self, draw: &Draw) -> Result<()>;
 }
 
 /// Makes [`Draw`]s from the chain state; remembers the sign reference of the factors.
