@@ -207,6 +207,20 @@
 #' @param checkpoint_every How often to save: seconds (a number, default 600,
 #'   or `c(seconds = 600)`) or iterations (`c(iterations = 500)`).
 #'
+#' @param draws `NULL` (default: draws in memory) or the path of a new
+#'   directory to which the saved draws are streamed while sampling, in chunks,
+#'   so that memory does not grow with the number of draws: a Zarr (version 2)
+#'   group with one group per chain (`chain-1/`, ...) and one array per saved
+#'   quantity (`Lambda`, `B`, `BF`, `psi`, `h2`, `h2F`, `h2_total`,
+#'   `sigma2_b`, `delta`, `family`), draw first, on the sampler's standardised
+#'   scale (the group's `.zattrs` has the trait names and the centres and
+#'   scales). Python's zarr and xarray, Rust's zarrs and R's Rarr read it. The
+#'   fit then reads every quantity but the loadings into memory and keeps the
+#'   loadings (p x k per draw) on disk, read by chunks when a summary needs
+#'   them.
+#' @param draws_chunk Draws per chunk on disk (`NULL`: about 64 MB of
+#'   loadings, at most 100 draws).
+#'
 #' @section Long runs:
 #' A chain's state (every sampled quantity, the adaptation state and the
 #' iteration; the sampler's random numbers are a function of the seed and the
@@ -338,11 +352,13 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                      n_factors = NULL, prior = slam_prior(), nitt = 6000, burnin = 1000,
                      thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
                      memory_mb = 1024, adapt = TRUE, max_factors = NULL, adapt_epsilon = 0.15,
-                     chains = 1, checkpoint = NULL, checkpoint_every = 600) {
+                     chains = 1, checkpoint = NULL, checkpoint_every = 600, draws = NULL,
+                     draws_chunk = NULL) {
   call <- match.call()
   chains <- check_chains(chains)
   checkpoint <- check_checkpoint(checkpoint)
   every <- check_checkpoint_every(checkpoint_every)
+  draws <- check_draws_dir(draws)
   built <- slam_build_input(formula, data = data, relmat = relmat,
                             factor_formula = factor_formula, n_factors = n_factors,
                             prior = prior, nitt = nitt, burnin = burnin, thin = thin,
@@ -350,6 +366,8 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                             memory_mb = memory_mb, adapt = adapt, max_factors = max_factors,
                             adapt_epsilon = adapt_epsilon, family = family, weights = weights,
                             chains = chains)
+  built$input$draws_dir <- draws
+  built$input$draws_chunk <- slam_draws_chunk(draws_chunk, built)
   built$input$fingerprint <- slam_fingerprint(built$input)
   seeds <- built$info$mcmc$seeds
   resume <- NULL
@@ -358,6 +376,9 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
     if (ck$resumed && verbose) message("SLAMglmm: continuing the chains saved in ", checkpoint)
     seeds <- ck$seeds
     resume <- ck$resume
+  }
+  if (!is.null(draws)) {
+    slam_draws_open(draws, built$info, resuming = !is.null(resume) && any(!vapply(resume, is.null, TRUE)))
   }
   fit <- slam_fit_chains(built, seeds, call, resume = resume, dir = checkpoint, every = every)
   if (verbose && isTRUE(fit$mcmc$adapt)) message("SLAMglmm: ", slam_factors_line(fit))

@@ -350,6 +350,8 @@ slam_standardize <- function(Y, has_intercept = TRUE, standardize = rep(TRUE, nc
 #' @return An object of class `"SLAMglmm"`.
 #' @noRd
 slam_assemble_fit <- function(info, raw, call = NULL) {
+  on_disk <- isTRUE(raw$draws_on_disk)
+  if (on_disk) raw <- slam_raw_from_disk(raw, raw$draws_dir)
   p <- length(info$traits)
   n <- info$n
   b <- length(info$fixed)
@@ -368,8 +370,13 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
   m <- info$data_scale$center
   s <- info$data_scale$scale
 
-  Lambda <- get("Lambda", c(p, k, nT)) * s             # row j times s_j (recycled)
-  dimnames(Lambda) <- fit_dimnames(dim(Lambda), list(traits, fac, NULL))
+  if (on_disk) {
+    Lambda <- slam_disk_array(list(list(dir = file.path(raw$draws_dir, "Lambda"), n = nT, k = k)),
+                              p = p, k = k, scale = s, dimnames = list(traits, fac, NULL))
+  } else {
+    Lambda <- get("Lambda", c(p, k, nT)) * s             # row j times s_j (recycled)
+    dimnames(Lambda) <- fit_dimnames(dim(Lambda), list(traits, fac, NULL))
+  }
   B <- get("B", c(b, p, nT)) * rep(s, each = b)         # column j times s_j
   icpt <- which(info$fixed == "(Intercept)")
   if (length(icpt) && nT > 0L) B[icpt, , ] <- B[icpt, , ] + m
@@ -485,7 +492,8 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
                 k_trace = k_trace,
                 grid = info$grid,
                 started_at = if (is.null(raw$started_at)) 0L else as.integer(raw$started_at),
-                state = raw$state)
+                state = raw$state,
+                draws_dir = if (on_disk) raw$draws_dir else NULL)
   )
   class(fit) <- "SLAMglmm"
   fit

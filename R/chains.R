@@ -89,11 +89,12 @@ slam_combine_chains <- function(fits, seeds) {
     list(seed = seeds[[c]], n_saved = nT[c], iterations = f$mcmc$iterations,
          started_at = f$mcmc$started_at, interrupted = f$mcmc$interrupted,
          n_factors = f$n_factors, k_trace = f$mcmc$k_trace, acceptance = f$acceptance,
-         F_mean = f$F_mean, state = f$mcmc$state)
+         F_mean = f$F_mean, state = f$mcmc$state, draws_dir = f$mcmc$draws_dir)
   })
   fit <- fits[[1L]]
   fit$mcmc$state <- NULL
   fit$mcmc$started_at <- NULL
+  fit$mcmc$draws_dir <- NULL
   fit$mcmc$seed <- seeds[[1L]]
   fit$mcmc$chains <- C
   fit$mcmc$chain <- rep(seq_len(C), nT)
@@ -117,6 +118,12 @@ slam_combine_chains <- function(fits, seeds) {
     out
   }
   bind <- function(name, dim = NULL, fill = 0) {
+    if (name == "Lambda" && inherits(fits[[1L]]$draws$Lambda, "slam_disk_array")) {
+      first <- unclass(fits[[1L]]$draws$Lambda)
+      parts <- unlist(lapply(fits, function(f) unclass(f$draws$Lambda)$parts), recursive = FALSE)
+      return(slam_disk_array(parts, p = first$p, k = k, scale = first$scale,
+                             dimnames = list(first$dimnames[[1L]], fac, NULL)))
+    }
     parts <- lapply(fits, function(f) {
       A <- f$draws[[name]]
       if (!is.null(dim) && !is.null(A)) A <- pad(A, dim, fill)

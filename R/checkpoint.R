@@ -215,6 +215,7 @@ slam_fit_chains <- function(built, seeds, call, resume = NULL, dir = NULL, every
   inputs <- lapply(seq_len(C), function(c) {
     x <- built$input
     x$seed <- seeds[[c]]
+    if (!is.null(x$draws_dir)) x$draws_dir <- slam_draws_chain_dir(x$draws_dir, c)
     if (!is.null(resume)) x["resume"] <- list(resume[[c]])
     if (!is.null(dir)) {
       x$checkpoint_file <- slam_chain_file(dir, c)
@@ -224,9 +225,12 @@ slam_fit_chains <- function(built, seeds, call, resume = NULL, dir = NULL, every
     x
   })
   raws <- slam_run_chains(inputs)
-  fits <- lapply(raws, function(raw) slam_assemble_fit(built$info, raw, call = call))
+  fits <- lapply(seq_len(C), function(c) {
+    slam_assemble_fit(built$info, c(raws[[c]], list(draws_dir = inputs[[c]]$draws_dir)), call = call)
+  })
   fit <- slam_combine_chains(fits, seeds)
   fit$mcmc$fingerprint <- built$input$fingerprint
+  fit$mcmc$draws <- built$input$draws_dir
   fit$mcmc$checkpoint <- dir
   fit
 }
@@ -311,16 +315,20 @@ slam_extend <- function(fit, nitt, threads = NULL, verbose = NULL, envir = paren
     x <- built$input
     x$seed <- seeds[[c]]
     x["resume"] <- list(states[[c]])
+    if (!is.null(x$draws_dir)) x$draws_dir <- slam_draws_chain_dir(x$draws_dir, c)
     x
   })
   raws <- slam_run_chains(inputs)
   parts <- lapply(seq_along(pc), function(c) {
-    new <- slam_assemble_fit(built$info, raws[[c]], call = fit$call)
-    slam_append_draws(slam_chain_part(fit, c), new)
+    new <- slam_assemble_fit(built$info, c(raws[[c]], list(draws_dir = inputs[[c]]$draws_dir)),
+                             call = fit$call)
+    # draws on disk: the sampler appended to the chain's arrays, which now hold every draw
+    if (!is.null(inputs[[c]]$draws_dir)) new else slam_append_draws(slam_chain_part(fit, c), new)
   })
   out <- slam_combine_chains(parts, seeds)
   out$mcmc$fingerprint <- fit$mcmc$fingerprint
   out$mcmc$checkpoint <- fit$mcmc$checkpoint
+  out$mcmc$draws <- fit$mcmc$draws
   out
 }
 
@@ -344,8 +352,10 @@ slam_rebuild <- function(fit, nitt, envir) {
 #' slam_build_input() with SLAMglmm()'s arguments (for rebuilding from a call)
 #' @noRd
 slam_build_from_call <- function(formula, data = NULL, ..., chains = 1, checkpoint = NULL,
-                                 checkpoint_every = 600) {
+                                 checkpoint_every = 600, draws = NULL, draws_chunk = NULL) {
   built <- slam_build_input(formula, data = data, ..., chains = chains)
+  built$input$draws_dir <- check_draws_dir(draws)
+  built$input$draws_chunk <- slam_draws_chunk(draws_chunk, built)
   built$input$fingerprint <- slam_fingerprint(built$input)
   built
 }

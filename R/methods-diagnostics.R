@@ -18,15 +18,22 @@ slam_identified_what <- c("fixef", "h2_total", "variances", "family")
 #' @noRd
 slam_variance_draws <- function(fit, nT = slam_n_draws(fit)) {
   comps <- slam_cov_components(fit)
-  L2 <- fit$draws$Lambda^2
+  L <- fit$draws$Lambda
   traits <- slam_traits(fit)
   p <- length(traits)
   k <- slam_n_factors(fit)
+  vs <- lapply(comps, function(cc) matrix(as.double(cc$D), p, nT))
+  for (idx in if (k > 0L) slam_lambda_blocks(L) else list()) {
+    L2 <- slam_lambda_block(L, idx)^2
+    for (nm in names(comps)) {
+      W <- comps[[nm]]$W
+      for (h in seq_len(k)) {
+        vs[[nm]][, idx] <- vs[[nm]][, idx] + matrix(L2[, h, ], p, length(idx)) * rep(W[h, idx], each = p)
+      }
+    }
+  }
   parts <- lapply(names(comps), function(nm) {
-    cc <- comps[[nm]]
-    v <- matrix(as.double(cc$D), p, nT)
-    for (h in seq_len(k)) v <- v + matrix(L2[, h, ], p, nT) * rep(cc$W[h, ], each = p)
-    out <- t(v)
+    out <- t(vs[[nm]])
     colnames(out) <- paste0("var_", nm, "[", traits, "]")
     out
   })

@@ -146,7 +146,8 @@ slam_draws_one <- function(fit, w, nT) {
     fixef = flatten_draws(slam_fixef_draws(fit, "total"), w, nT),
     B = flatten_draws(dr$B, w, nT),
     BF = flatten_draws(dr$BF, w, nT),
-    Lambda = flatten_draws(dr$Lambda, w, nT, row_names = traits, col_names = fac),
+    Lambda = flatten_draws(if (inherits(dr$Lambda, "slam_disk_array")) as.array(dr$Lambda) else dr$Lambda,
+                           w, nT, row_names = traits, col_names = fac),
     G = , R = , P = , gcor = slam_cov_draws_flat(fit, w, nT),
     variances = slam_variance_draws(fit, nT)
   )

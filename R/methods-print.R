@@ -190,15 +190,18 @@ slam_factor_table <- function(fit) {
   psi <- dr$psi
   p <- nrow(psi)
   nT <- ncol(psi)
-  L2 <- dr$Lambda^2
   share <- matrix(0, k, nT)
   nload <- matrix(0, k, nT)
-  for (t in seq_len(nT)) {
-    L2t <- matrix(L2[, , t], p, k)
-    pd <- rowSums(L2t) + psi[, t]
-    fr <- L2t / pd                # fraction of trait j's phenotypic variance due to factor h
-    share[, t] <- colSums(fr) / p
-    nload[, t] <- colSums(fr >= 0.1)
+  for (idx in slam_lambda_blocks(dr$Lambda)) {
+    L2 <- slam_lambda_block(dr$Lambda, idx)^2
+    for (i in seq_along(idx)) {
+      t <- idx[i]
+      L2t <- matrix(L2[, , i], p, k)
+      pd <- rowSums(L2t) + psi[, t]
+      fr <- L2t / pd                # fraction of trait j's phenotypic variance due to factor h
+      share[, t] <- colSums(fr) / p
+      nload[, t] <- colSums(fr >= 0.1)
+    }
   }
   out <- data.frame(factor = paste0("F", seq_len(k)), stringsAsFactors = FALSE)
   tms <- slam_terms(fit)

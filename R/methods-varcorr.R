@@ -169,6 +169,18 @@ rust_cov_available <- function() {
 #' @noRd
 cov_mean <- function(Lambda, W, D, threads = 1L, engine = c("auto", "r", "rust")) {
   engine <- match.arg(engine)
+  if (inherits(Lambda, "slam_disk_array")) {
+    # loadings on disk: the mean over draws is the draw-weighted mean over their chunks
+    D <- as.matrix(D)
+    W <- as.matrix(W)
+    nT <- ncol(D)
+    S <- 0
+    for (idx in slam_lambda_blocks(Lambda)) {
+      S <- S + length(idx) / nT * cov_mean(slam_lambda_block(Lambda, idx), W[, idx, drop = FALSE],
+                                           D[, idx, drop = FALSE], threads = threads, engine = engine)
+    }
+    return(S)
+  }
   D <- as.matrix(D)
   p <- nrow(D)
   k <- if (is.null(Lambda) || length(dim(Lambda)) < 3L) 0L else dim(Lambda)[2L]
