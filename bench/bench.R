@@ -15,6 +15,8 @@
 # curves / curves_gauss: growth curves, n = 1000 individuals each measured at 10 irregular times, a
 # 6-function B-spline basis (family slam_curve: 6 coefficient traits), k = 3, beside the Gaussian model
 # of the same latent size (the 6 coefficients observed directly).
+# draws_memory / draws_disk: (1000, 5000, 30) with 2000 saved draws (burn-in 50, thin 1), the draws held
+# in memory or streamed to disk (SLAMglmm(draws = )): the peak memory is the point of these two.
 # The number of factors is fixed (adapt = FALSE) so that every run times the same model.
 # Data: one random effect (id) with a genomic (VanRaden) kinship from 2n simulated markers,
 # complete data, k true factors with sparse loadings. Model: Y ~ 1 + (1 | id), 20-point h2 grid.
@@ -31,10 +33,12 @@ sizes <- list(small  = c(n = 500,  p = 200,  k = 15),
               probes = c(n = 500, p = 4000, k = 25),
               probes_gauss = c(n = 500, p = 4000, k = 25),
               curves = c(n = 1000, p = 6, k = 3),
-              curves_gauss = c(n = 1000, p = 6, k = 3))
+              curves_gauss = c(n = 1000, p = 6, k = 3),
+              draws_memory = c(n = 1000, p = 5000, k = 30),
+              draws_disk = c(n = 1000, p = 5000, k = 30))
 default_nitt <- c(small = 2000, medium = 500, large = 100, two_terms = 300, two_terms_full = 20,
                   probit = 100, negbin = 50, probes = 20, probes_gauss = 100, curves = 500,
-                  curves_gauss = 2000)
+                  curves_gauss = 2000, draws_memory = 2050, draws_disk = 2050)
 
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]
@@ -124,8 +128,11 @@ dat <- readRDS(file.path(dir, paste0(size, ".rds")))
 Y <- dat$Y; K <- dat$K; d <- dat$d; gene <- dat$gene; long <- dat$long
 rm(dat)
 
+draws_runs <- grepl("^draws_", size)
 run <- function(nitt, burnin, thin) {
   t0 <- proc.time()[["elapsed"]]
+  draws_dir <- if (size == "draws_disk") tempfile("bench-draws") else NULL
+  on.exit(unlink(draws_dir, recursive = TRUE), add = TRUE)
   form <- if (two_terms) Y ~ 1 + (1 | id) + (1 | block) else Y ~ 1 + (1 | id)
   route <- if (size == "two_terms_full") "full" else "auto"
   family <- switch(size, probit = "probit", negbin = slam_negbin(offset = log(d$lib)),
@@ -136,15 +143,15 @@ run <- function(nitt, burnin, thin) {
                   n_factors = k, family = family,
                   prior = slam_prior(h2 = list(divisions = 20)),
                   nitt = nitt, burnin = burnin, thin = thin, threads = threads,
-                  verbose = FALSE, adapt = FALSE, grid_route = route)
+                  verbose = FALSE, adapt = FALSE, grid_route = route, draws = draws_dir)
   el <- proc.time()[["elapsed"]] - t0
   rm(fit)
   el
 }
 
 setup <- run(nitt = 1L, burnin = 0L, thin = 1L)
-burnin <- nitt %/% 2L
-total <- run(nitt = nitt, burnin = burnin, thin = 5L)
+burnin <- if (draws_runs) 50L else nitt %/% 2L
+total <- run(nitt = nitt, burnin = burnin, thin = if (draws_runs) 1L else 5L)
 ms <- 1000 * (total - setup) / (nitt - 1L)
 
 status <- readLines("/proc/self/status")
