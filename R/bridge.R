@@ -417,6 +417,18 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
     H_mean[, gauss] <- H_mean[, gauss, drop = FALSE] + info$offset[, gauss, drop = FALSE]
   }
   dimnames(H_mean) <- fit_dimnames(dim(H_mean), list(NULL, traits))
+  # the linear predictor of the latent traits (NA for traits observed without error), data scale
+  mu_mean <- mu_sd <- NULL
+  if (length(raw$mu_mean) == n * p && n * p > 0L) {
+    mu_mean <- get("mu_mean", c(n, p)) * rep(s, each = n) + rep(m, each = n)
+    if (!is.null(info$offset) && any(gauss)) {
+      mu_mean[, gauss] <- mu_mean[, gauss, drop = FALSE] + info$offset[, gauss, drop = FALSE]
+    }
+    mu_sd <- get("mu_sd", c(n, p)) * rep(s, each = n)
+    mu_mean[is.nan(mu_mean)] <- NA_real_
+    mu_sd[is.nan(mu_sd)] <- NA_real_
+    dimnames(mu_mean) <- dimnames(mu_sd) <- list(NULL, traits)
+  }
   fitted_resp <- if (length(raw$fitted) == 0L) NULL else get("fitted", c(n, p))
   if (!is.null(fitted_resp)) dimnames(fitted_resp) <- fit_dimnames(dim(fitted_resp), list(NULL, traits))
   ord <- traits[family == "ordinal"]
@@ -471,6 +483,8 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
     U_mean = U_mean,
     F_mean = F_mean,
     H_mean = H_mean,
+    mu_mean = mu_mean,
+    mu_sd = mu_sd,
     fitted_response = fitted_resp,
     class_probs = class_probs,
     probe_effects = if (length(info$probes$genes)) slam_probe_effects(raw$probes, info$probes, s) else NULL,

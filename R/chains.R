@@ -166,6 +166,11 @@ slam_combine_chains <- function(fits, seeds) {
   fit$U_mean <- stats::setNames(lapply(seq_along(fit$U_mean), function(i) avg(function(f) f$U_mean[[i]])),
                                 names(fit$U_mean))
   fit$H_mean <- avg(function(f) f$H_mean)
+  if (!is.null(fit$mu_mean)) {
+    m2 <- avg(function(f) f$mu_sd^2 + f$mu_mean^2)
+    fit$mu_mean <- avg(function(f) f$mu_mean)
+    fit$mu_sd <- sqrt(pmax(m2 - fit$mu_mean^2, 0))
+  }
   fit$fitted_response <- avg(function(f) f$fitted_response)
   fit$class_probs <- stats::setNames(lapply(seq_along(fit$class_probs),
                                             function(i) avg(function(f) f$class_probs[[i]])),

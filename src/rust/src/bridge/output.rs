@@ -31,6 +31,8 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
         f_mean: Dense::zeros(n, k),
         h_mean: Dense::zeros(n, p),
         fitted: Dense::zeros(n, p),
+        mu_mean: Dense::zeros(0, 0),
+        mu_sd: Dense::zeros(0, 0),
         class_probs: Vec::new(),
         probes: Vec::new(),
     });
@@ -40,7 +42,7 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
     let names = [
         "Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "family_params", "U_mean",
         "F_mean", "H_mean", "fitted", "class_probs", "probes", "acceptance", "iterations", "interrupted",
-        "k_trace", "rotated", "state", "started_at", "n_draws", "draws_on_disk",
+        "k_trace", "rotated", "state", "started_at", "n_draws", "draws_on_disk", "mu_mean", "mu_sd",
     ];
     let values: Vec<Robj> = vec![
         array(post.lambda, &[p, k, t])?,
@@ -68,6 +70,8 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
         Robj::from(post.started_at as i32),
         Robj::from(n_draws as i32),
         Robj::from(on_disk),
+        matrix(means.mu_mean)?,
+        matrix(means.mu_sd)?,
     ];
     Ok(List::from_names_and_values(names, values)?.into())
 }

@@ -175,7 +175,8 @@ pub struct LinkState {
     pub curves: Vec<curves::CurveState>,
     pub nonlinear: Vec<nonlinear::NonlinearState>,
     /// The linear predictor `eta` (n x L) and residual variances `v` of the latest step, kept for the
-    /// response-scale fitted values (recomputed every iteration; not needed to resume a chain).
+    /// running means of eta and the response-scale fitted values (recomputed every iteration; not needed
+    /// to resume a chain).
     pub eta: Dense,
     pub v: Vec<f64>,
 }
@@ -228,7 +229,7 @@ impl LinkState {
         }
         let h = h0.select_cols(&obs.latent);
         let l = obs.latent.len();
-        let (en, el) = if obs.any_non_gaussian() { (n, l) } else { (0, 0) };
+        let (en, el) = (n, l);
         let (shape, scale) = obs.curve_prior;
         let curves = obs.curves.iter().map(|c| curves::CurveState::start(&c.set, shape, scale)).collect();
         let nonlinear = obs.nonlinear.iter().map(|c| nonlinear::NonlinearState::start(c, shape)).collect();
@@ -337,11 +338,9 @@ pub fn update(fx: &Fixed, tr: &TraitState, fs: &FactorState, link: &mut LinkStat
     for (c, &j) in cols.iter().enumerate() {
         yt.col_mut(j).copy_from_slice(hrot.col(c));
     }
-    // Kept only for the response-scale fitted values of non-Gaussian traits.
-    if obs.any_non_gaussian() {
-        link.eta = eta;
-        link.v = v;
-    }
+    // Kept for the running means of the linear predictor and the response-scale fitted values.
+    link.eta = eta;
+    link.v = v;
     Ok(())
 }
 

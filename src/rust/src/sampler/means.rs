@@ -35,6 +35,10 @@ pub struct Means {
     pub h_mean: Dense,
     /// n x p response-scale fitted values (NaN for Gaussian traits; 0 x 0 when every trait is Gaussian).
     pub fitted: Dense,
+    /// n x p posterior mean and sd of the linear predictor `eta = X b + F lambda + sum_m Z_m u_m` (every
+    /// effect but the trait's own residual) of the latent traits (NaN for traits observed without error).
+    pub mu_mean: Dense,
+    pub mu_sd: Dense,
     /// For each ordinal trait (in trait order): n x C class probabilities.
     pub class_probs: Vec<Dense>,
     /// For each trait of family probes (in trait order): Q x 4, the posterior mean and sd of each probe's
@@ -50,6 +54,9 @@ pub struct RunningMeans {
     h_sum: Dense,
     u_other_sum: Dense,
     fitted_sum: Dense,
+    /// Sums of eta and eta^2 of the latent traits (n x L).
+    eta_sum: Dense,
+    eta_sq: Dense,
     class_sum: Vec<Dense>,
     /// Per probe trait: Q x 4 sums of mu, mu^2, rho, rho^2.
     probe_sum: Vec<Dense>,
@@ -64,6 +71,8 @@ impl RunningMeans {
         archive::dense(a, "means.h_sum", &mut self.h_sum)?;
         archive::dense(a, "means.u_other_sum", &mut self.u_other_sum)?;
         archive::dense(a, "means.fitted_sum", &mut self.fitted_sum)?;
+        archive::dense(a, "means.eta_sum", &mut self.eta_sum)?;
+        archive::dense(a, "means.eta_sq", &mut self.eta_sq)?;
         for (c, d) in self.class_sum.iter_mut().enumerate() {
             archive::dense(a, &format!("means.class_sum[{c}]"), d)?;
         }
@@ -92,6 +101,8 @@ impl RunningMeans {
             h_sum: Dense::zeros(n, l),
             u_other_sum: Dense::zeros(fx.others.as_ref().map_or(0, |x| x.r_e), p),
             fitted_sum: if fx.obs.any_non_gaussian() { Dense::zeros(n, l) } else { Dense::zeros(0, 0) },
+            eta_sum: Dense::zeros(n, l),
+            eta_sq: Dense::zeros(n, l),
             class_sum,
             probe_sum: fx.obs.probes.iter().flatten().map(|y| Dense::zeros(y.ncol, 4)).collect(),
         }
@@ -133,6 +144,13 @@ impl RunningMeans {
             }
         }
         self.add_fitted(fx, st);
+        let eta = &st.link.eta;
+        if eta.data.len() == self.eta_sum.data.len() {
+            for ((s1, s2), &e) in self.eta_sum.data.iter_mut().zip(self.eta_sq.data.iter_mut()).zip(&eta.data) {
+                *s1 += e;
+                *s2 += e * e;
+            }
+        }
         self.n_draws += 1;
     }
 
@@ -234,6 +252,18 @@ impl RunningMeans {
                 }
             }
         }
+        let mut mu_mean = Dense { nrow: fx.n, ncol: p, data: vec![f64::NAN; fx.n * p] };
+        let mut mu_sd = mu_mean.clone();
+        if self.n_draws > 0 {
+            for (c, &j) in fx.obs.latent.iter().enumerate() {
+                for i in 0..fx.n {
+                    let m = self.eta_sum.get(i, c) / t;
+                    let var = (self.eta_sq.get(i, c) / t - m * m).max(0.0);
+                    mu_mean.set(i, j, m);
+                    mu_sd.set(i, j, var.sqrt());
+                }
+            }
+        }
         let mut u_mean: Vec<Dense> = fx.levels.iter().map(|&r| Dense::zeros(r, p)).collect();
         if let Some(x) = &fx.others {
             for term in &x.terms {
@@ -286,6 +316,6 @@ impl RunningMeans {
                 out
             })
             .collect();
-        Means { u_mean, f_mean, h_mean, fitted, class_probs, probes }
+        Means { u_mean, f_mean, h_mean, fitted, mu_mean, mu_sd, class_probs, probes }
     }
 }

@@ -120,6 +120,8 @@ static EMPTY: Means = Means {
     f_mean: Dense { nrow: 0, ncol: 0, data: Vec::new() },
     h_mean: Dense { nrow: 0, ncol: 0, data: Vec::new() },
     fitted: Dense { nrow: 0, ncol: 0, data: Vec::new() },
+    mu_mean: Dense { nrow: 0, ncol: 0, data: Vec::new() },
+    mu_sd: Dense { nrow: 0, ncol: 0, data: Vec::new() },
     class_probs: Vec::new(),
     probes: Vec::new(),
 };
