@@ -26,25 +26,40 @@ check_chains <- function(chains) {
 
 #' Run the chains of one model
 #'
-#' One chain runs here, in this session (with the console progress bar of the
-#' sampler). Several chains run through [future.apply::future_lapply()] on
-#' whatever `future::plan()` the user has set (sequential by default;
-#' multisession, cluster or future.batchtools for parallel chains); their
+#' With the default (sequential) plan the chains run here, one after the
+#' other, each with the sampler's console progress bar; Ctrl-C stops the
+#' running chain (which keeps what it sampled) and the chains after it are not
+#' started. With any other `future::plan()` (multisession, cluster,
+#' future.batchtools) they run through [future.apply::future_lapply()]; their
 #' progress is reported through progressr (one tick per percent of each
-#' chain), which the calling session shows live where the backend relays
-#' progress.
+#' chain), which the calling session shows where the backend relays progress.
+#' The inputs, seeds included, are made before, so the draws are the same
+#' either way.
 #'
 #' @param inputs one complete bridge input per chain (each with its seed).
-#' @return A list of raw sampler outputs, one per chain.
+#' @return A list of raw sampler outputs, one per chain run (fewer than
+#'   `inputs` when a sequential run was interrupted).
 #' @noRd
 slam_run_chains <- function(inputs) {
-  if (length(inputs) == 1L) return(list(slam_run_sampler(inputs[[1L]])))
+  C <- length(inputs)
   verbose <- isTRUE(inputs[[1L]]$verbose)
+  if (C == 1L || inherits(future::plan(), "sequential")) {
+    out <- list()
+    for (c in seq_len(C)) {
+      if (verbose && C > 1L) message("SLAMglmm: chain ", c, " of ", C)
+      out[[c]] <- slam_run_sampler(inputs[[c]])
+      if (isTRUE(as.logical(out[[c]]$interrupted)) && c < C) {
+        warning("interrupted in chain ", c, ": chains ", c + 1L, "-", C, " were not run", call. = FALSE)
+        break
+      }
+    }
+    return(out)
+  }
   inputs <- lapply(inputs, function(x) {
     x$verbose <- FALSE
     x
   })
-  steps <- 100L * length(inputs)
+  steps <- 100L * C
   run <- function() {
     tick <- if (verbose) progressr::progressor(steps = steps) else NULL
     future.apply::future_lapply(inputs, function(x) {
@@ -53,8 +68,8 @@ slam_run_chains <- function(inputs) {
     }, future.seed = TRUE, future.packages = "SLAMglmm")
   }
   if (verbose) {
-    message("SLAMglmm: ", length(inputs), " chains through future (",
-            future::nbrOfWorkers(), " worker", if (future::nbrOfWorkers() != 1) "s", ")")
+    message("SLAMglmm: ", C, " chains through future (", future::nbrOfWorkers(), " worker",
+            if (future::nbrOfWorkers() != 1) "s", ")")
     progressr::with_progress(run())
   } else {
     run()

@@ -225,10 +225,10 @@ slam_fit_chains <- function(built, seeds, call, resume = NULL, dir = NULL, every
     x
   })
   raws <- slam_run_chains(inputs)
-  fits <- lapply(seq_len(C), function(c) {
+  fits <- lapply(seq_along(raws), function(c) {
     slam_assemble_fit(built$info, c(raws[[c]], list(draws_dir = inputs[[c]]$draws_dir)), call = call)
   })
-  fit <- slam_combine_chains(fits, seeds)
+  fit <- slam_combine_chains(fits, seeds[seq_along(raws)])
   fit$mcmc$fingerprint <- built$input$fingerprint
   fit$mcmc$draws <- built$input$draws_dir
   fit$mcmc$checkpoint <- dir
@@ -319,6 +319,10 @@ slam_extend <- function(fit, nitt, threads = NULL, verbose = NULL, envir = paren
     x
   })
   raws <- slam_run_chains(inputs)
+  if (length(raws) < length(pc)) {
+    slam_stop("the extension was interrupted before every chain had run; extend the fit again.",
+              arg = "object")
+  }
   parts <- lapply(seq_along(pc), function(c) {
     new <- slam_assemble_fit(built$info, c(raws[[c]], list(draws_dir = inputs[[c]]$draws_dir)),
                              call = fit$call)
