@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::error::{Result, SlamError};
@@ -42,16 +42,22 @@ impl Clock {
     }
 }
 
-/// Writes `bytes` to a temporary file next to the checkpoint, flushes it to disk and renames it over the
-/// checkpoint (an atomic replace on POSIX file systems): a reader sees the old file or the new one.
+/// Writes the checkpoint (see [`write_atomic`]).
 pub fn write(plan: &Plan, bytes: &[u8]) -> Result<()> {
-    let fail = |what: &str, e: std::io::Error| SlamError::new(format!("could not {what} the checkpoint {}: {e}", plan.path.display()));
-    let mut tmp = plan.path.clone().into_os_string();
+    write_atomic(&plan.path, bytes)
+}
+
+/// Writes `bytes` to a temporary file next to `path`, flushes it to disk and renames it over `path` (an
+/// atomic replace on POSIX file systems): a reader, or a run killed meanwhile, sees the old file or the
+/// new one, never part of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let fail = |what: &str, p: &Path, e: std::io::Error| SlamError::new(format!("could not {what} {}: {e}", p.display()));
+    let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    let mut f = fs::File::create(&tmp).map_err(|e| fail("create", e))?;
-    f.write_all(bytes).map_err(|e| fail("write", e))?;
-    f.sync_all().map_err(|e| fail("flush", e))?;
+    let mut f = fs::File::create(&tmp).map_err(|e| fail("create", &tmp, e))?;
+    f.write_all(bytes).map_err(|e| fail("write", &tmp, e))?;
+    f.sync_all().map_err(|e| fail("flush", &tmp, e))?;
     drop(f);
-    fs::rename(&tmp, &plan.path).map_err(|e| fail("replace", e))
+    fs::rename(&tmp, path).map_err(|e| fail("replace", path, e))
 }

@@ -14,12 +14,12 @@
 //! of draws flushed.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Result, SlamError};
 
 use super::archive::{self, Archive};
+use super::checkpoint::write_atomic;
 use super::record::Draw;
 
 /// One saved quantity: its name, the shape of one draw (column-major, R's order) and its dimension names.
@@ -42,17 +42,6 @@ pub struct DiskDraws {
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> SlamError {
     SlamError::new(format!("could not {what} {}: {e}", path.display()))
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename (readers see the old or the new file).
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut f = fs::File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
-    f.write_all(bytes).map_err(|e| io("write", &tmp, e))?;
-    f.sync_all().map_err(|e| io("flush", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| io("replace", path, e))
 }
 
 impl DiskDraws {
