@@ -22,7 +22,8 @@ slam_checkpoint_version <- 1L
 #' watched (nitt, seeds, threads, progress, checkpoint settings): two inputs
 #' with the same fingerprint give the same chain for the same seed. A
 #' user-written curve enters by its text.
-#' @return A string (MD5 of the serialised input).
+#' @return A string (a 128-bit digest computed in Rust over every number,
+#'   string and name of the input, without copying it).
 #' @noRd
 slam_fingerprint <- function(input) {
   drop <- c("nitt", "seed", "threads", "verbose", "interactive", "progress", "resume",
@@ -35,10 +36,7 @@ slam_fingerprint <- function(input) {
     }
     e
   })
-  f <- tempfile("slamglmm-fingerprint")
-  on.exit(unlink(f))
-  saveRDS(x, f, compress = FALSE, version = 2L)
-  unname(tools::md5sum(f))
+  slam_fingerprint_rust(x)
 }
 
 #' Check `checkpoint_every`: seconds (a number, or named "seconds") or

@@ -9,3 +9,6 @@ slam_sample_rust <- function(input) .Call(wrap__slam_sample_rust, input)
 
 # Posterior mean of Lambda diag(w) Lambda' + diag(d) over draws (p x p), without p x p x draws in memory.
 slam_cov_mean_rust <- function(Lambda, W, D, threads) .Call(wrap__slam_cov_mean_rust, Lambda, W, D, threads)
+
+# A 128-bit digest (32 hex digits) of an R object: every number, string, dimension and list name.
+slam_fingerprint_rust <- function(x) .Call(wrap__slam_fingerprint_rust, x)

@@ -112,3 +112,24 @@ test_that("a run killed mid-way (SIGKILL) resumes to the uninterrupted draws", {
   expect_identical(resumed$draws, whole$draws)
   expect_identical(resumed$U_mean, whole$U_mean)
 })
+
+test_that("the model fingerprint changes with any value, name or shape, and not with run options", {
+  fp <- SLAMglmm:::slam_fingerprint_rust
+  x <- list(Y = matrix(c(1.5, 2, NA, 4), 2), terms = list(list(Z = diag(2), K = NULL)),
+            family = c("gaussian", "probit"), adapt = TRUE)
+  expect_identical(fp(x), fp(x))
+  expect_match(fp(x), "^[0-9a-f]{32}$")
+  y <- x; y$Y[1, 1] <- 1.5 + 1e-12
+  expect_false(fp(y) == fp(x))
+  y <- x; dim(y$Y) <- c(4L, 1L)
+  expect_false(fp(y) == fp(x))
+  y <- x; names(y)[4] <- "adapt2"
+  expect_false(fp(y) == fp(x))
+  y <- x; y$family[2] <- "ordinal"
+  expect_false(fp(y) == fp(x))
+  y <- x; y$adapt <- NA
+  expect_false(fp(y) == fp(x))
+  input <- c(x, list(nitt = 100L, seed = c(1, 2), threads = 2L, verbose = TRUE))
+  expect_identical(SLAMglmm:::slam_fingerprint(input),
+                   SLAMglmm:::slam_fingerprint(modifyList(input, list(nitt = 900L, threads = 1L, seed = c(3, 4)))))
+})

@@ -1,6 +1,7 @@
 //! The R bridge (cargo feature `r`): one documented input list in, one documented output list out.
 //! Thin by design: every check that can be phrased for the user is made in R first.
 
+mod fingerprint;
 mod input;
 mod monitor;
 mod output;
@@ -59,8 +60,15 @@ fn slam_cov_mean_rust(lambda: Robj, w: Robj, d: Robj, threads: Robj) -> RResult<
     Ok(r)
 }
 
+/// A digest of the bridge input (see `fingerprint.rs`): 32 hexadecimal digits.
+#[extendr]
+fn slam_fingerprint_rust(x: Robj) -> String {
+    fingerprint::fingerprint(&x)
+}
+
 extendr_module! {
     mod SLAMglmm;
     fn slam_sample_rust;
+    fn slam_fingerprint_rust;
     fn slam_cov_mean_rust;
 }
