@@ -5,7 +5,7 @@
 
 fit_fields <- c("call", "formula", "factor_formula", "traits", "n", "fixed", "fixed_F",
                 "terms", "factor_terms", "levels", "relmat_given", "data_scale", "family",
-                "n_categories", "class_levels", "draws", "U_mean", "F_mean", "H_mean",
+                "n_categories", "class_levels", "draws", "U_mean", "F_mean", "H_mean", "mu_mean", "mu_sd",
                 "fitted_response", "class_probs", "probe_effects", "curves", "curve_ids", "acceptance",
                 "Y", "X", "offset", "row_levels",
                 "n_factors", "prior", "mcmc")
