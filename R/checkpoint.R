@@ -244,7 +244,9 @@ slam_fit_chains <- function(built, seeds, call, resume = NULL, dir = NULL, every
 #' final states, kept in the fit (`mcmc$per_chain[[c]]$state`) or in its
 #' checkpoint directory. `threads` and `verbose` may be given with `nitt`. An
 #' interrupted fit can be finished the same way. Any other argument re-fits the
-#' model from the start, as [stats::update()] does.
+#' model from the start, as [stats::update()] does. An extension writes no
+#' checkpoint: a checkpoint directory stays at the end of the run that wrote
+#' it.
 #'
 #' @param object a fitted `SLAMglmm` object.
 #' @param nitt the new total number of iterations (at least the current one).
@@ -294,7 +296,9 @@ slam_extend <- function(fit, nitt, threads = NULL, verbose = NULL, envir = paren
               max(done), ").", arg = "nitt")
   }
   states <- lapply(seq_along(pc), function(c) pc[[c]]$state)
-  if (any(vapply(states, is.null, TRUE))) {
+  # a checkpoint holds the chain's draws too: the continued run then returns all of them
+  from_checkpoint <- any(vapply(states, is.null, TRUE))
+  if (from_checkpoint) {
     if (is.null(fit$mcmc$checkpoint)) {
       slam_stop("the fit holds no chain state (mcmc$per_chain[[c]]$state) and has no checkpoint.",
                 arg = "object")
@@ -324,8 +328,10 @@ slam_extend <- function(fit, nitt, threads = NULL, verbose = NULL, envir = paren
   parts <- lapply(seq_along(pc), function(c) {
     new <- slam_assemble_fit(built$info, c(raws[[c]], list(draws_dir = inputs[[c]]$draws_dir)),
                              call = fit$call)
-    # draws on disk: the sampler appended to the chain's arrays, which now hold every draw
-    if (!is.null(inputs[[c]]$draws_dir)) new else slam_append_draws(slam_chain_part(fit, c), new)
+    # draws on disk (the sampler appended to the chain's arrays) or a state read from a checkpoint
+    # (with the draws before it): the continued run holds every draw
+    if (from_checkpoint || !is.null(inputs[[c]]$draws_dir)) new
+    else slam_append_draws(slam_chain_part(fit, c), new)
   })
   out <- slam_combine_chains(parts, seeds)
   out$mcmc$fingerprint <- fit$mcmc$fingerprint

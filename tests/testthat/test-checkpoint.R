@@ -56,6 +56,15 @@ test_that("a checkpoint directory resumes, and another model's is refused", {
   expect_identical(ck$draws, plain$draws)
   expect_setequal(list.files(dir), c("model.rds", "chain-1.state", "chain-2.state"))
   expect_identical(SLAMglmm_resume(dir, verbose = FALSE)$draws, plain$draws)
+  # a fit without its chains' states is continued from its checkpoint
+  data(slam_pheno, slam_kinship, package = "SLAMglmm", envir = environment())
+  set.seed(1)
+  ck_short <- SLAMglmm(cbind(y1, y2, y3) ~ sex + (1 | animal), data = slam_pheno,
+                       relmat = list(animal = slam_kinship), n_factors = 2, chains = 2,
+                       nitt = 400, burnin = 200, thin = 2, verbose = FALSE,
+                       checkpoint = tempfile("slam-ck-short"))
+  for (c in 1:2) ck_short$mcmc$per_chain[[c]]$state <- NULL
+  expect_identical(update(ck_short, nitt = 600, verbose = FALSE)$draws, plain$draws)
   # the same call again continues the saved (finished) chains, whatever the seed now
   expect_identical(ck_fit(600, seed = 99, checkpoint = dir)$draws, plain$draws)
   err <- expect_error(ck_fit(600, formula = cbind(y1, y2) ~ sex + (1 | animal), checkpoint = dir),
