@@ -224,8 +224,8 @@
 #' @section Long runs:
 #' A chain's state (every sampled quantity, the adaptation state and the
 #' iteration; the sampler's random numbers are a function of the seed and the
-#' iteration) is kept in the fit (`mcmc$per_chain[[c]]$state`) and, with
-#' `checkpoint`, on disk. `update(fit, nitt = N)` continues every chain to
+#' iteration) is kept in the fit (`mcmc$per_chain[[c]]$state`, about n x p
+#' numbers per chain) or, with `checkpoint`, only on disk. `update(fit, nitt = N)` continues every chain to
 #' iteration N and `SLAMglmm_resume(dir)` continues an interrupted run; both
 #' give exactly the draws of one uninterrupted run with the same seed. Each
 #' checkpoint writes the chain's draws so far, so its cost grows with the

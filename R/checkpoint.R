@@ -230,6 +230,10 @@ slam_fit_chains <- function(built, seeds, call, resume = NULL, dir = NULL, every
   fit$mcmc$fingerprint <- built$input$fingerprint
   fit$mcmc$draws <- built$input$draws_dir
   fit$mcmc$checkpoint <- dir
+  # with a checkpoint the final states are on disk (update() reads them there): not kept twice
+  if (!is.null(dir)) {
+    for (c in seq_along(fit$mcmc$per_chain)) fit$mcmc$per_chain[[c]]["state"] <- list(NULL)
+  }
   fit
 }
 
@@ -241,8 +245,8 @@ slam_fit_chains <- function(built, seeds, call, resume = NULL, dir = NULL, every
 #' thinning stay as they were). It needs the data the fit was made from, found
 #' as for any `update()` by evaluating the original call (they must not have
 #' changed: a fit whose data or settings differ is refused), and the chains'
-#' final states, kept in the fit (`mcmc$per_chain[[c]]$state`) or in its
-#' checkpoint directory. `threads` and `verbose` may be given with `nitt`. An
+#' final states, kept in the fit (`mcmc$per_chain[[c]]$state`) or, for a fit
+#' made with a checkpoint, in its checkpoint directory. `threads` and `verbose` may be given with `nitt`. An
 #' interrupted fit can be finished the same way. Any other argument re-fits the
 #' model from the start, as [stats::update()] does. An extension writes no
 #' checkpoint: a checkpoint directory stays at the end of the run that wrote
