@@ -198,6 +198,8 @@ SLAMglmm_resume <- function(checkpoint, threads = NULL, verbose = TRUE) {
     message("SLAMglmm: resuming ", m$chains, " chain(s) from ", dir, " (",
             sum(!vapply(resume, is.null, TRUE)), " with a saved state)")
   }
+  m$built$input <- input
+  m$built$info$mcmc$threads <- input$threads
   slam_fit_chains(m$built, m$seeds, m$call, resume = resume, dir = dir, every = m$every)
 }
 
@@ -314,7 +316,7 @@ slam_extend <- function(fit, nitt, threads = NULL, verbose = NULL, envir = paren
     slam_stop("the data or settings behind this fit have changed since it was fitted, so its chains ",
               "cannot be continued; fit the model again.", arg = "object")
   }
-  if (!is.null(threads)) built$input$threads <- check_threads(threads)
+  if (!is.null(threads)) built$input$threads <- built$info$mcmc$threads <- check_threads(threads)
   if (!is.null(verbose)) built$input$verbose <- check_flag(verbose, "verbose")
   seeds <- lapply(pc, `[[`, "seed")
   inputs <- lapply(seq_along(pc), function(c) {
