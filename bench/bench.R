@@ -17,6 +17,8 @@
 # of the same latent size (the 6 coefficients observed directly).
 # draws_memory / draws_disk: (1000, 5000, 30) with 2000 saved draws (burn-in 50, thin 1), the draws held
 # in memory or streamed to disk (SLAMglmm(draws = )): the peak memory is the point of these two.
+# p1000 / p5000 / p20000: the p sweep of issue 10 at n = 1000, k = 100 (k = 100 factors for every p, so
+# that the cost per trait is comparable), draws on disk for p20000.
 # The number of factors is fixed (adapt = FALSE) so that every run times the same model.
 # Data: one random effect (id) with a genomic (VanRaden) kinship from 2n simulated markers,
 # complete data, k true factors with sparse loadings. Model: Y ~ 1 + (1 | id), 20-point h2 grid.
@@ -35,10 +37,14 @@ sizes <- list(small  = c(n = 500,  p = 200,  k = 15),
               curves = c(n = 1000, p = 6, k = 3),
               curves_gauss = c(n = 1000, p = 6, k = 3),
               draws_memory = c(n = 1000, p = 5000, k = 30),
-              draws_disk = c(n = 1000, p = 5000, k = 30))
+              draws_disk = c(n = 1000, p = 5000, k = 30),
+              p1000 = c(n = 1000, p = 1000, k = 100),
+              p5000 = c(n = 1000, p = 5000, k = 100),
+              p20000 = c(n = 1000, p = 20000, k = 100))
 default_nitt <- c(small = 2000, medium = 500, large = 100, two_terms = 300, two_terms_full = 20,
                   probit = 100, negbin = 50, probes = 20, probes_gauss = 100, curves = 500,
-                  curves_gauss = 2000, draws_memory = 2050, draws_disk = 2050)
+                  curves_gauss = 2000, draws_memory = 2050, draws_disk = 2050,
+                  p1000 = 100, p5000 = 30, p20000 = 12)
 
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]
@@ -131,7 +137,7 @@ rm(dat)
 draws_runs <- grepl("^draws_", size)
 run <- function(nitt, burnin, thin) {
   t0 <- proc.time()[["elapsed"]]
-  draws_dir <- if (size == "draws_disk") tempfile("bench-draws") else NULL
+  draws_dir <- if (size %in% c("draws_disk", "p20000")) tempfile("bench-draws") else NULL
   on.exit(unlink(draws_dir, recursive = TRUE), add = TRUE)
   form <- if (two_terms) Y ~ 1 + (1 | id) + (1 | block) else Y ~ 1 + (1 | id)
   route <- if (size == "two_terms_full") "full" else "auto"

@@ -11,8 +11,9 @@
 # --layouts adds probes (500 x 12000 probes of 4000 genes, k = 25) and curves (1000 individuals x 10
 #   times, 6 B-spline coefficients, k = 3), each beside the Gaussian model of the same latent size.
 # --draws adds (1000, 5000, 30) with 2000 saved draws held in memory and streamed to disk (peak memory).
+# --sweep adds p = 1000, 5000, 20000 at n = 1000, k = 100 (issue 10's linear-in-p check).
 # Sizes not run keep their rows from the previous bench/results/latest.csv.
-# Usage: bash bench/run.sh [--large] [--two-terms] [--families] [--layouts] [--draws] [--no-install] [--no-readme] [--sizes "small medium"]
+# Usage: bash bench/run.sh [--large] [--two-terms] [--families] [--layouts] [--draws] [--sweep] [--no-install] [--no-readme] [--sizes "small medium"]
 #                          [--threads "1 2"] [--nitt N]
 #   --no-install  use the installed SLAMglmm instead of installing this checkout first
 set -euo pipefail
@@ -27,6 +28,7 @@ while [ $# -gt 0 ]; do
     --families) SIZES="$SIZES probit negbin" ;;
     --layouts) SIZES="$SIZES probes probes_gauss curves curves_gauss" ;;
     --draws) SIZES="$SIZES draws_memory draws_disk" ;;
+    --sweep) SIZES="$SIZES p1000 p5000 p20000" ;;
     --sizes) SIZES="$2"; shift ;;
     --threads) THREADS="$2"; shift ;;
     --nitt) NITT="$2"; shift ;;
