@@ -139,24 +139,12 @@ slam_combine_chains <- function(fits, seeds) {
       return(slam_disk_array(parts, p = first$p, k = k, scale = first$scale,
                              dimnames = list(first$dimnames[[1L]], fac, NULL)))
     }
-    parts <- lapply(fits, function(f) {
+    bind_draws(lapply(fits, function(f) {
       A <- f$draws[[name]]
       if (!is.null(dim) && !is.null(A)) A <- pad(A, dim, fill)
       A
-    })
-    if (is.null(parts[[1L]])) return(NULL)
-    d <- dim(parts[[1L]])
-    nd <- length(d)
-    out <- array(unlist(parts, use.names = FALSE), c(d[-nd], sum(nT)))
-    dn <- dimnames(parts[[1L]])
-    if (!is.null(dn)) {
-      dn[nd] <- list(NULL)
-      dimnames(out) <- dn
-    }
-    out
+    }))
   }
-  two_d <- function(A) length(dim(A)) == 2L
-  dr <- fits[[1L]]$draws
   fit$draws <- list(
     Lambda = bind("Lambda", 2L),
     B = bind("B"),
@@ -169,7 +157,6 @@ slam_combine_chains <- function(fits, seeds) {
     delta = bind("delta", 1L, NA_real_),
     family = bind("family")
   )
-  if (!is.null(dr$h2) && two_d(dr$h2)) fit$draws$h2 <- matrix(fit$draws$h2, nrow(dr$h2))
   w <- nT / sum(nT)
   avg <- function(get) {
     xs <- lapply(fits, get)
@@ -197,6 +184,26 @@ slam_combine_chains <- function(fits, seeds) {
   fit$mcmc$n_saved <- sum(nT)
   fit$mcmc$interrupted <- any(vapply(per_chain, function(p) isTRUE(p$interrupted), TRUE))
   fit
+}
+
+#' Draws arrays bound along their last (draw) dimension, in order; parts
+#' without draws are left out, the leading dimensions and their names are the
+#' first part's
+#' @noRd
+bind_draws <- function(parts) {
+  if (is.null(parts[[1L]])) return(NULL)
+  last <- function(A) dim(A)[length(dim(A))]
+  keep <- Filter(function(A) last(A) > 0L, parts)
+  if (!length(keep)) return(parts[[1L]])
+  d <- dim(keep[[1L]])
+  nd <- length(d)
+  out <- array(unlist(keep, use.names = FALSE), c(d[-nd], sum(vapply(keep, last, 1L))))
+  dn <- dimnames(keep[[1L]])
+  if (!is.null(dn)) {
+    dn[nd] <- list(NULL)
+    dimnames(out) <- dn
+  }
+  out
 }
 
 #' Pool probe effects over chains: means weighted by draws, sds from the pooled

@@ -402,16 +402,9 @@ slam_chain_part <- function(fit, c) {
 #' @noRd
 slam_append_draws <- function(old, new) {
   for (nm in names(new$draws)) {
-    a <- old$draws[[nm]]
-    b <- new$draws[[nm]]
-    if (is.null(a) || is.null(b)) next
-    d <- dim(b)
-    if (dim(a)[length(dim(a))] == 0L) next
-    nd <- length(d)
-    out <- array(c(a, b), c(d[-nd], dim(a)[nd] + d[nd]))
-    dn <- dimnames(b)
-    if (!is.null(dn)) dimnames(out) <- dn
-    new$draws[[nm]] <- out
+    if (!is.null(old$draws[[nm]]) && !is.null(new$draws[[nm]])) {
+      new$draws[[nm]] <- bind_draws(list(old$draws[[nm]], new$draws[[nm]]))
+    }
   }
   new$mcmc$n_saved <- slam_n_draws(new)
   new
