@@ -218,6 +218,15 @@
 #'   fit then reads every quantity but the loadings into memory and keeps the
 #'   loadings (p x k per draw) on disk, read by chunks when a summary needs
 #'   them.
+#' @param save_draws Which quantities each saved draw keeps: `NULL` (default:
+#'   all of `Lambda`, `B`, `BF`, `psi`, `h2`, `h2F`, `h2_total`, `sigma2_b`,
+#'   `delta`, `family`; none of them grows with p x p) or a character vector of
+#'   those names (`psi` is always kept). Leaving out `Lambda` (p x k per draw)
+#'   saves most memory and disk at large p; summaries that need a quantity that
+#'   was not saved (e.g. [VarCorr()] needs `Lambda`, `h2`, `h2F` and `psi`)
+#'   stop with an error of class `slamglmm_not_saved`. Posterior means of
+#'   genetic values, scores, fitted values and linear predictors are kept in
+#'   every case (running means).
 #' @param draws_chunk Draws per chunk on disk (`NULL`: about 64 MB of
 #'   loadings, at most 100 draws).
 #'
@@ -357,7 +366,7 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                      thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
                      memory_mb = 1024, adapt = TRUE, max_factors = NULL, adapt_epsilon = 0.15,
                      chains = 1, checkpoint = NULL, checkpoint_every = 600, draws = NULL,
-                     draws_chunk = NULL) {
+                     draws_chunk = NULL, save_draws = NULL) {
   call <- match.call()
   chains <- check_chains(chains)
   checkpoint <- check_checkpoint(checkpoint)
@@ -369,7 +378,7 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                             threads = threads, verbose = verbose, grid_route = grid_route,
                             memory_mb = memory_mb, adapt = adapt, max_factors = max_factors,
                             adapt_epsilon = adapt_epsilon, family = family, weights = weights,
-                            chains = chains)
+                            chains = chains, save_draws = save_draws)
   built$input$draws_dir <- draws
   built$input$draws_chunk <- slam_draws_chunk(draws_chunk, built)
   built$input$fingerprint <- slam_fingerprint(built$input)

@@ -16,7 +16,8 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
                              n_factors = NULL, prior = slam_prior(), nitt = 6000, burnin = 1000,
                              thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
                              memory_mb = 1024, adapt = TRUE, max_factors = NULL,
-                             adapt_epsilon = 0.15, family = NULL, weights = NULL, chains = 1L) {
+                             adapt_epsilon = 0.15, family = NULL, weights = NULL, chains = 1L,
+                             save_draws = NULL) {
   # scalar arguments first: cheap, and before any work on the data
   k <- if (is.null(n_factors)) NULL else check_n_factors(n_factors)
   mcmc <- check_mcmc(nitt, burnin, thin)
@@ -26,6 +27,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
   grid_route <- check_grid_route(grid_route)
   memory_mb <- check_number(memory_mb, "memory_mb", lower = 1, whole = TRUE)
   adapt_epsilon <- check_number(adapt_epsilon, "adapt_epsilon", lower = 0, strict = TRUE)
+  save_draws <- check_save_draws(save_draws)
   prior <- as_slam_prior(prior)
 
   parsed <- slam_parse_formula(formula, data = data, factor_formula = factor_formula,
@@ -97,7 +99,8 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
     cache_mb = as.integer(memory_mb),
     adapt = adapt_on,
     k_max = as.integer(if (adapt_on) k_max else k),
-    adapt_epsilon = as.double(adapt_epsilon)
+    adapt_epsilon = as.double(adapt_epsilon),
+    save_draws = save_draws
   )
 
   info <- list(
@@ -143,6 +146,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
                  k_max = as.integer(if (adapt_on) k_max else k), epsilon = adapt_epsilon),
     grid = list(route = route$route, requested = grid_route, G = route$G, M = M,
                 r_extra = route$r_extra, memory_mb = route$memory_mb, budget_mb = memory_mb),
+    save_draws = save_draws,
     verbose = verbose
   )
   list(input = input, info = info)
@@ -351,7 +355,8 @@ slam_standardize <- function(Y, has_intercept = TRUE, standardize = rep(TRUE, nc
 #' @noRd
 slam_assemble_fit <- function(info, raw, call = NULL) {
   on_disk <- isTRUE(raw$draws_on_disk)
-  if (on_disk) raw <- slam_raw_from_disk(raw, raw$draws_dir)
+  saved <- if (is.null(info$save_draws)) slam_saved_quantities else info$save_draws
+  if (on_disk) raw <- slam_raw_from_disk(raw, raw$draws_dir, saved)
   p <- length(info$traits)
   n <- info$n
   b <- length(info$fixed)
@@ -370,25 +375,32 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
   m <- info$data_scale$center
   s <- info$data_scale$scale
 
-  if (on_disk) {
+  # quantities left out by `save_draws` are NULL
+  if (!("Lambda" %in% saved)) {
+    Lambda <- NULL
+  } else if (on_disk) {
     Lambda <- slam_disk_array(list(list(dir = file.path(raw$draws_dir, "Lambda"), n = nT, k = k)),
                               p = p, k = k, scale = s, dimnames = list(traits, fac, NULL))
   } else {
     Lambda <- get("Lambda", c(p, k, nT)) * s             # row j times s_j (recycled)
     dimnames(Lambda) <- fit_dimnames(dim(Lambda), list(traits, fac, NULL))
   }
-  B <- get("B", c(b, p, nT)) * rep(s, each = b)         # column j times s_j
-  icpt <- which(info$fixed == "(Intercept)")
-  if (length(icpt) && nT > 0L) B[icpt, , ] <- B[icpt, , ] + m
-  dimnames(B) <- fit_dimnames(dim(B), list(info$fixed, traits, NULL))
+  B <- NULL
+  if ("B" %in% saved) {
+    B <- get("B", c(b, p, nT)) * rep(s, each = b)       # column j times s_j
+    icpt <- which(info$fixed == "(Intercept)")
+    if (length(icpt) && nT > 0L) B[icpt, , ] <- B[icpt, , ] + m
+    dimnames(B) <- fit_dimnames(dim(B), list(info$fixed, traits, NULL))
+  }
   psi <- get("psi", c(p, nT)) * s^2
   dimnames(psi) <- fit_dimnames(dim(psi), list(traits, NULL))
-  BF <- name_dims(get("BF", c(bF, k, nT)), list(info$fixed_F, fac, NULL))
+  BF <- if ("BF" %in% saved) name_dims(get("BF", c(bF, k, nT)), list(info$fixed_F, fac, NULL))
   # variance proportions: rows x T with at most one term, rows x M x T (terms in
   # formula order) with several
   M <- length(info$terms)
   tms <- info$terms
   per_term <- function(name, rows, rn) {
+    if (!(name %in% saved)) return(NULL)
     x <- get(name, c(rows, M, nT))
     if (M <= 1L) {
       x <- if (M == 1L) array(x, c(rows, nT)) else array(0, c(rows, nT))
@@ -399,13 +411,15 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
   h2 <- per_term("h2", p, traits)
   h2F <- per_term("h2F", k, fac)
   h2_total <- per_term("h2_total", p, traits)
-  sigma2_b <- name_dims(get("sigma2_b", c(b, nT)), list(info$fixed, NULL))
-  delta <- name_dims(get("delta", c(k, nT)), list(fac, NULL))
+  sigma2_b <- if ("sigma2_b" %in% saved) name_dims(get("sigma2_b", c(b, nT)), list(info$fixed, NULL))
+  delta <- if ("delta" %in% saved) name_dims(get("delta", c(k, nT)), list(fac, NULL))
   fp_names <- info$family_params
   if (is.null(fp_names)) fp_names <- character(0)
-  family_params <- name_dims(get("family_params", c(length(fp_names), nT)), list(fp_names, NULL))
+  family_params <- if ("family" %in% saved) {
+    name_dims(get("family_params", c(length(fp_names), nT)), list(fp_names, NULL))
+  }
   # measurement variances of curves back on the data scale
-  for (cv in info$curves) {
+  for (cv in if (is.null(family_params)) list() else info$curves) {
     rows <- startsWith(fp_names, paste0(cv$trait, ":sigma2["))
     family_params[rows, ] <- family_params[rows, , drop = FALSE] * cv$y_scale^2
   }
@@ -480,6 +494,7 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
     draws = list(Lambda = Lambda, B = B, BF = BF, psi = psi, h2 = h2, h2F = h2F,
                  h2_total = h2_total, sigma2_b = sigma2_b, delta = delta,
                  family = family_params),
+    save_draws = saved,
     U_mean = U_mean,
     F_mean = F_mean,
     H_mean = H_mean,

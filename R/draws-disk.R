@@ -125,11 +125,11 @@ zarr_read <- function(adir, idx = NULL, cache = NULL) {
 #' Fill a raw sampler output whose draws are on disk with the draws of every
 #' quantity but the loadings
 #' @noRd
-slam_raw_from_disk <- function(raw, dir) {
-  for (nm in c("B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta")) {
+slam_raw_from_disk <- function(raw, dir, saved = slam_saved_quantities) {
+  for (nm in intersect(c("B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta"), saved)) {
     raw[[nm]] <- zarr_read(file.path(dir, nm))
   }
-  raw$family_params <- zarr_read(file.path(dir, "family"))
+  if ("family" %in% saved) raw$family_params <- zarr_read(file.path(dir, "family"))
   raw$Lambda <- NULL
   raw
 }

@@ -10,6 +10,16 @@
 #' @noRd
 slam_identified_what <- c("fixef", "h2_total", "variances", "family")
 
+#' The default quantities that a fit's saved draws allow (see `save_draws`)
+#' @noRd
+slam_identified <- function(fit) {
+  saved <- slam_fit_saved(fit)
+  cov_ok <- all(c("Lambda", "h2", "h2F") %in% saved)
+  fixef_ok <- "B" %in% saved && (length(fit$fixed_F) == 0L || all(c("BF", "Lambda") %in% saved))
+  c(if (fixef_ok) "fixef", if ("h2_total" %in% saved || cov_ok) "h2_total",
+    if (cov_ok) "variances", if ("family" %in% saved) "family")
+}
+
 #' Per-draw variances of each covariance component: diag(G_m) and diag(R)
 #'
 #' `diag(Lambda diag(W) Lambda')_j + D_j = sum_h lambda_jh^2 W_h + D_j` per draw.
@@ -97,19 +107,20 @@ slam_draws_3d <- function(fit, what) {
 #' }
 #' @rdname as_draws.SLAMglmm
 #' @exportS3Method posterior::as_draws_array
-as_draws_array.SLAMglmm <- function(x, what = slam_identified_what, ...) {
+as_draws_array.SLAMglmm <- function(x, what = NULL, ...) {
+  if (is.null(what)) what <- slam_identified(x)
   posterior::as_draws_array(slam_draws_3d(x, what))
 }
 
 #' @rdname as_draws.SLAMglmm
 #' @exportS3Method posterior::as_draws_df
-as_draws_df.SLAMglmm <- function(x, what = slam_identified_what, ...) {
+as_draws_df.SLAMglmm <- function(x, what = NULL, ...) {
   posterior::as_draws_df(as_draws_array.SLAMglmm(x, what = what))
 }
 
 #' @rdname as_draws.SLAMglmm
 #' @exportS3Method posterior::as_draws
-as_draws.SLAMglmm <- function(x, what = slam_identified_what, ...) {
+as_draws.SLAMglmm <- function(x, what = NULL, ...) {
   as_draws_array.SLAMglmm(x, what = what)
 }
 
@@ -145,7 +156,9 @@ as.mcmc.list.SLAMglmm <- function(x, what = c("h2_total", "psi"), ...) {
 #' run.
 #'
 #' @param fit a fitted `SLAMglmm` object.
-#' @param what quantities, as in [as_draws_array.SLAMglmm()].
+#' @param what quantities, as in [as_draws_array.SLAMglmm()]; `NULL`
+#'   (default): the identified ones that the fit saved (see `save_draws` in
+#'   [SLAMglmm()]).
 #' @return A data frame with columns `variable`, `mean`, `sd`, `rhat`,
 #'   `ess_bulk`, `ess_tail`.
 #' @references Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and
@@ -162,8 +175,9 @@ as.mcmc.list.SLAMglmm <- function(x, what = c("h2_total", "psi"), ...) {
 #' slam_diagnostics(fit)
 #' }
 #' @export
-slam_diagnostics <- function(fit, what = slam_identified_what) {
+slam_diagnostics <- function(fit, what = NULL) {
   if (!inherits(fit, "SLAMglmm")) stop("`fit` must be a SLAMglmm fit.", call. = FALSE)
+  if (is.null(what)) what <- slam_identified(fit)
   a <- slam_draws_3d(fit, what)
   if (dim(a)[3L] == 0L) {
     return(data.frame(variable = character(0), mean = numeric(0), sd = numeric(0),

@@ -13,7 +13,7 @@ slam_fixef_draws <- function(fit, part = c("total", "trait", "factor")) {
   traits <- slam_traits(fit)
   p <- length(traits)
   nT <- slam_n_draws(fit)
-  B <- dr$B
+  B <- if (part == "factor") dr$B else slam_draws_of(fit, "B", "Fixed effects (fixef())")
   if (is.null(B)) B <- array(0, c(0L, p, nT))
   fixed <- dimnames(B)[[1L]]
   if (is.null(fixed)) fixed <- as.character(fit$fixed)
@@ -28,6 +28,10 @@ slam_fixef_draws <- function(fit, part = c("total", "trait", "factor")) {
   }
   # the factor part, bF x p x T
   FP <- array(0, c(bF, p, nT))
+  if (part != "trait" && k > 0L && length(fit$fixed_F) > 0L) {
+    BF <- slam_draws_of(fit, "BF", "Fixed effects through the factors (fixef())")
+    slam_draws_of(fit, "Lambda", "Fixed effects through the factors (fixef())")
+  }
   if (bF > 0L && k > 0L && part != "trait") {
     for (t in seq_len(nT)) {
       FP[, , t] <- matrix(BF[, , t], bF, k) %*% t(matrix(dr$Lambda[, , t], p, k))

@@ -70,7 +70,7 @@ family_params <- function(fit, prob = 0.95, method = c("quantile", "hpd")) {
   if (!inherits(fit, "SLAMglmm")) stop("`fit` must be a SLAMglmm fit.", call. = FALSE)
   method <- match.arg(method)
   check_prob(prob)
-  x <- fit$draws$family
+  x <- slam_draws_of(fit, "family", "family_params()")
   empty <- data.frame(parameter = character(0), trait = character(0), type = character(0),
                       estimate = numeric(0), lower = numeric(0), upper = numeric(0),
                       ess = numeric(0), acceptance = numeric(0), stringsAsFactors = FALSE)
@@ -92,7 +92,7 @@ family_params <- function(fit, prob = 0.95, method = c("quantile", "hpd")) {
 slam_cutpoint_draws <- function(fit) {
   f <- slam_families(fit)
   ord <- names(f)[f == "ordinal"]
-  x <- fit$draws$family
+  x <- if (length(ord)) slam_draws_of(fit, "family", "Cut-points of ordinal traits") else NULL
   nT <- slam_n_draws(fit)
   out <- lapply(ord, function(tr) {
     rows <- x[startsWith(rownames(x), paste0(tr, ":")), , drop = FALSE]

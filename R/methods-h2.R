@@ -104,7 +104,7 @@ slam_h2_draws <- function(fit, m = 1L, type = c("total", "specific")) {
   M <- length(slam_terms(fit))
   traits <- slam_traits(fit)
   x <- if (type == "specific") {
-    slam_term_slice(fit$draws$h2, m, M)
+    slam_term_slice(slam_draws_of(fit, "h2", "Trait-specific variance proportions"), m, M)
   } else if (!is.null(fit$draws$h2_total)) {
     slam_term_slice(fit$draws$h2_total, m, M)
   } else {
@@ -118,6 +118,7 @@ slam_h2_draws <- function(fit, m = 1L, type = c("total", "specific")) {
 #' diag(G_m) / diag(P) per draw, from Lambda, h2F, h2 and psi
 #' @noRd
 slam_h2_total_from_draws <- function(fit, m = 1L) {
+  for (nm in c("Lambda", "h2", "h2F")) slam_draws_of(fit, nm, "Variance proportions (h2_total was not saved)")
   dr <- fit$draws
   M <- length(slam_terms(fit))
   k <- slam_n_factors(fit)

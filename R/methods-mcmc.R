@@ -129,6 +129,8 @@ slam_draws_one <- function(fit, w, nT) {
       else flatten_draws(x, w, nT, row_names = paste0(tms[m], ",", rownames(x)))
     }))
   }
+  if (w %in% slam_saved_quantities) slam_draws_of(fit, w, paste0("slam_draws(what = \"", w, "\")"))
+  if (w == "h2F") slam_draws_of(fit, "h2F", "slam_draws(what = \"h2F\")")
   switch(w,
     h2_total = per_term(function(m) slam_h2_draws(fit, m, "total")),
     h2 = per_term(function(m) slam_h2_draws(fit, m, "specific")),

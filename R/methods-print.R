@@ -124,8 +124,10 @@ summary.SLAMglmm <- function(object, prob = 0.95, method = c("quantile", "hpd"),
             "): the chains have not converged or mixed; run longer (see slam_diagnostics()).",
             call. = FALSE)
   }
-  fixed <- fixef.SLAMglmm(object, interval = TRUE, prob = prob, method = method)
-  h <- h2.SLAMglmm(object, type = "both", prob = prob, method = method)
+  # parts whose draws were not saved (save_draws) are left out
+  fixed <- slam_if_saved(fixef.SLAMglmm(object, interval = TRUE, prob = prob, method = method))
+  h <- slam_if_saved(h2.SLAMglmm(object, type = "both", prob = prob, method = method))
+  if (is.null(h)) h <- slam_if_saved(h2.SLAMglmm(object, type = "total", prob = prob, method = method))
   out <- list(
     call = object$call, formula = object$formula,
     traits = slam_traits(object), n = object$n, n_factors = slam_n_factors(object),
@@ -135,9 +137,9 @@ summary.SLAMglmm <- function(object, prob = 0.95, method = c("quantile", "hpd"),
     factors_line = slam_factors_line(object),
     grid_line = slam_grid_line(object),
     family_line = slam_family_line(object),
-    family_params = family_params(object, prob = prob, method = method),
+    family_params = slam_if_saved(family_params(object, prob = prob, method = method)),
     fixed = fixed, h2 = h, factors = slam_factor_table(object),
-    varcorr = VarCorr.SLAMglmm(object),
+    varcorr = slam_if_saved(VarCorr.SLAMglmm(object)),
     diagnostics = diagnostics,
     convergence_line = slam_convergence_line(diagnostics, chains, n_per_chain),
     prob = prob, method = method
@@ -161,16 +163,16 @@ print.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   cat(" MCMC:", slam_mcmc_line(x), "\n")
   cat(" ", slam_factors_line(x), "\n", sep = "")
   if (isTRUE(x$mcmc$interrupted)) cat(" NOTE: the run was interrupted; fewer draws than planned.\n")
-  if (length(slam_terms(x))) {
-    h <- h2.SLAMglmm(x)
+  h <- if (length(slam_terms(x))) slam_if_saved(h2.SLAMglmm(x))
+  if (!is.null(h)) {
     for (tm in unique(h$term)) {
       cat("\nHeritability (", tm, "), posterior means of diag(G)/diag(P):\n", sep = "")
       hh <- h[h$term == tm, ]
       print_truncated_vector(stats::setNames(hh$estimate, hh$trait), max_traits, digits)
     }
   }
-  fe <- fixef.SLAMglmm(x)
-  if (nrow(fe)) {
+  fe <- slam_if_saved(fixef.SLAMglmm(x))
+  if (!is.null(fe) && nrow(fe)) {
     cat("\nFixed effects (posterior means):\n")
     show <- seq_len(min(p, max_traits))
     print(signif(fe[, show, drop = FALSE], digits))
@@ -187,6 +189,7 @@ slam_factor_table <- function(fit) {
     return(data.frame(factor = character(0), prop_var = numeric(0), n_load = numeric(0)))
   }
   dr <- fit$draws
+  if (is.null(dr$Lambda) || is.null(dr$h2F)) return(NULL)  # not saved (save_draws)
   psi <- dr$psi
   p <- nrow(psi)
   nT <- ncol(psi)
@@ -239,7 +242,7 @@ print.summary.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   show_tr <- x$traits[seq_len(min(p, max_traits))]
   more <- if (p > max_traits) paste0("  ... ", p - max_traits, " more traits not shown\n") else ""
 
-  if (nrow(x$h2)) {
+  if (!is.null(x$h2) && nrow(x$h2)) {
     cat("\nVariance proportions (posterior mean, ", ilab, ", effective sample size):\n", sep = "")
     cat("  total = diag(G)/diag(P); specific = share of the trait-specific variance psi\n")
     if (!is.null(x$family_line)) {
@@ -248,6 +251,8 @@ print.summary.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
     for (tm in unique(x$h2$term)) {
       tot <- x$h2[x$h2$term == tm & x$h2$type == "total" & x$h2$trait %in% show_tr, ]
       spc <- x$h2[x$h2$term == tm & x$h2$type == "specific" & x$h2$trait %in% show_tr, ]
+      if (nrow(spc) == 0L) spc <- data.frame(estimate = rep(NA_real_, nrow(tot)), lower = NA_real_,
+                                             upper = NA_real_)
       tab <- data.frame(
         h2 = round(tot$estimate, digits), lower = round(tot$lower, digits),
         upper = round(tot$upper, digits), ess = round(tot$ess),
@@ -266,14 +271,16 @@ print.summary.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   }
 
   vc <- x$varcorr
-  cat("\nVariance components (posterior-mean trait variances):\n")
-  vtab <- do.call(cbind, lapply(vc, function(S) diag(S)[show_tr]))
-  colnames(vtab) <- names(vc)
-  rownames(vtab) <- show_tr
-  print(signif(vtab, digits))
-  cat(more)
+  if (!is.null(vc)) {
+    cat("\nVariance components (posterior-mean trait variances):\n")
+    vtab <- do.call(cbind, lapply(vc, function(S) diag(S)[show_tr]))
+    colnames(vtab) <- names(vc)
+    rownames(vtab) <- show_tr
+    print(signif(vtab, digits))
+    cat(more)
+  }
 
-  if (nrow(x$fixed)) {
+  if (!is.null(x$fixed) && nrow(x$fixed)) {
     cat("\nFixed effects (posterior mean, ", ilab, "):\n", sep = "")
     fx <- x$fixed[x$fixed$trait %in% show_tr, ]
     fmt <- function(v) formatC(signif(v, digits), digits = digits, format = "fg")
@@ -299,7 +306,7 @@ print.summary.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   }
 
   cat("\nLatent factors: ", x$n_factors, "\n", sep = "")
-  if (x$n_factors > 0L) {
+  if (x$n_factors > 0L && !is.null(x$factors)) {
     ft <- x$factors
     ft$prop_var <- round(ft$prop_var, digits)
     ft$n_load <- round(ft$n_load, 1)
@@ -312,3 +319,7 @@ print.summary.SLAMglmm <- function(x, digits = 3, max_traits = 10, ...) {
   }
   invisible(x)
 }
+
+#' The value of `expr`, or NULL when it needs draws the fit did not save
+#' @noRd
+slam_if_saved <- function(expr) tryCatch(expr, slamglmm_not_saved = function(e) NULL)

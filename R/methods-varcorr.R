@@ -40,6 +40,7 @@ slam_traits <- function(fit) {
 #' @noRd
 slam_n_factors <- function(fit) {
   L <- fit$draws$Lambda
+  if (is.null(L) && !("Lambda" %in% slam_fit_saved(fit))) return(as.integer(fit$n_factors))
   if (is.null(L) || length(dim(L)) < 3L) return(0L)
   dim(L)[2L]
 }
@@ -106,6 +107,7 @@ slam_threads <- function(fit) {
 #'   `W` (k x T factor weights) and `D` (p x T diagonal part).
 #' @noRd
 slam_cov_components <- function(fit) {
+  for (nm in c("Lambda", "h2", "h2F")) slam_draws_of(fit, nm, "Covariance matrices (VarCorr() and friends)")
   dr <- fit$draws
   tms <- slam_terms(fit)
   M <- length(tms)

@@ -111,7 +111,8 @@ slam_residual_variance <- function(fit) {
   psi <- fit$draws$psi
   M <- length(slam_terms(fit))
   share <- matrix(0, nrow(psi), ncol(psi))
-  for (m in seq_len(M)) share <- share + slam_term_slice(fit$draws$h2, m, M)
+  h2 <- if (M > 0L) slam_draws_of(fit, "h2", "Prediction intervals (the residual variance)")
+  for (m in seq_len(M)) share <- share + slam_term_slice(h2, m, M)
   stats::setNames(rowMeans(psi * (1 - share)), slam_traits(fit))
 }
 

@@ -378,3 +378,47 @@ check_psd <- function(K, name, max_full = 2500L, arg = slam_arg_name(name)) {
   }
   invisible(TRUE)
 }
+
+#' The quantities a saved draw can hold, in the sampler's order (see `save_draws`)
+#' @noRd
+slam_saved_quantities <- c("Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "family")
+
+#' Check `save_draws`: NULL (every quantity) or names from
+#' `slam_saved_quantities`; psi is always added (it counts the draws)
+#' @noRd
+check_save_draws <- function(save_draws) {
+  if (is.null(save_draws)) return(slam_saved_quantities)
+  if (!is.character(save_draws) || anyNA(save_draws)) {
+    slam_stop("`save_draws` must be NULL (save every quantity) or a character vector of names among ",
+              paste0("'", slam_saved_quantities, "'", collapse = ", "), ".", arg = "save_draws")
+  }
+  bad <- setdiff(save_draws, slam_saved_quantities)
+  if (length(bad)) {
+    slam_stop("`save_draws` has unknown quantities ", paste0("'", bad, "'", collapse = ", "),
+              "; the quantities are ", paste0("'", slam_saved_quantities, "'", collapse = ", "), ".",
+              arg = "save_draws")
+  }
+  intersect(slam_saved_quantities, c(save_draws, "psi"))
+}
+
+#' The draws of quantity `name` of a fit, or a classed error naming what
+#' needed them when the fit did not save them (`save_draws`)
+#' @noRd
+slam_draws_of <- function(fit, name, needed_by) {
+  x <- fit$draws[[name]]
+  if (is.null(x) && !(name %in% slam_fit_saved(fit))) {
+    stop(structure(
+      class = c("slamglmm_not_saved", "slamglmm_error", "error", "condition"),
+      list(message = paste0(needed_by, " needs the draws of `", name, "`, which this fit did not save ",
+                            "(save_draws = c(", paste0("\"", slam_fit_saved(fit), "\"", collapse = ", "),
+                            ")); refit with `", name, "` in `save_draws`."),
+           call = NULL, arg = "save_draws")))
+  }
+  x
+}
+
+#' The quantities whose draws a fit saved (fits made before `save_draws`: all)
+#' @noRd
+slam_fit_saved <- function(fit) {
+  if (is.null(fit$save_draws)) slam_saved_quantities else fit$save_draws
+}

@@ -225,6 +225,8 @@ pub struct Settings {
     pub k_max: usize,
     /// A factor whose loadings are all below this (standardised scale) is negligible.
     pub adapt_epsilon: f64,
+    /// Which quantities each saved draw keeps.
+    pub keep: crate::sampler::record::Keep,
 }
 
 /// Update of the variance proportions with several random-effect terms.
@@ -253,6 +255,7 @@ impl Default for Settings {
             adapt: false,
             k_max: 0,
             adapt_epsilon: 0.15,
+            keep: Default::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ use extendr_api::Result as RResult;
 
 use crate::grid::Grid;
 use crate::sampler::checkpoint::Plan;
+use crate::sampler::record::Keep;
 use crate::sampler::RunOptions;
 use crate::model::{CurveSet, Family, GridRoute, ModelData, NonlinearCurve, NonlinearForm, NonlinearSet, Priors, ProbeSet, Settings, Term};
 use crate::Dense;
@@ -372,7 +373,19 @@ impl Input {
             adapt: self.flag("adapt")?,
             k_max: self.count("k_max")?,
             adapt_epsilon: self.real("adapt_epsilon")?,
+            keep: self.keep()?,
         })
+    }
+
+    /// `save_draws`: the names of the quantities each saved draw keeps (absent or NULL: all).
+    fn keep(&self) -> RResult<Keep> {
+        match self.0.get("save_draws").filter(|r| !r.is_null()) {
+            None => Ok(Keep::default()),
+            Some(r) => match r.as_str_vector() {
+                Some(names) => Keep::only(&names).map_err(|e| Error::Other(format!("internal: 'save_draws': {e}"))),
+                None => fail("internal: 'save_draws' must be a character vector or NULL"),
+            },
+        }
     }
 }
 

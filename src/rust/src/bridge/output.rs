@@ -7,6 +7,10 @@ use crate::sampler::Posterior;
 use crate::Dense;
 
 fn array(data: Vec<f64>, dims: &[usize]) -> RResult<Robj> {
+    // R would raise an error inside set_attrib, which cannot unwind through Rust: check here.
+    if data.len() != dims.iter().product::<usize>() {
+        return Err(Error::Other(format!("internal: an output array has {} values for dimensions {dims:?}", data.len())));
+    }
     let mut r: Robj = data.into();
     let d: Vec<i32> = dims.iter().map(|&x| x as i32).collect();
     r.set_attrib(dim_symbol(), d)?;
@@ -44,17 +48,20 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
         "F_mean", "H_mean", "fitted", "class_probs", "probes", "acceptance", "iterations", "interrupted",
         "k_trace", "rotated", "state", "started_at", "n_draws", "draws_on_disk", "mu_mean", "mu_sd",
     ];
+    // Quantities the user did not keep are NULL.
+    let keep = post.keep;
+    let draws = |i: usize, data: Vec<f64>, dims: &[usize]| if keep.has(i) { array(data, dims) } else { Ok(Robj::from(())) };
     let values: Vec<Robj> = vec![
-        array(post.lambda, &[p, k, t])?,
-        array(post.bmat, &[b, p, t])?,
-        array(post.bfmat, &[bf, k, t])?,
-        array(post.psi, &[p, t])?,
-        array(post.h2, &[p, mt, t])?,
-        array(post.h2f, &[k, mt, t])?,
-        array(post.h2_total, &[p, mt, t])?,
-        array(post.sigma2_b, &[b, t])?,
-        array(post.delta, &[k, t])?,
-        array(post.family, &[nfam, t])?,
+        draws(0, post.lambda, &[p, k, t])?,
+        draws(1, post.bmat, &[b, p, t])?,
+        draws(2, post.bfmat, &[bf, k, t])?,
+        draws(3, post.psi, &[p, t])?,
+        draws(4, post.h2, &[p, mt, t])?,
+        draws(5, post.h2f, &[k, mt, t])?,
+        draws(6, post.h2_total, &[p, mt, t])?,
+        draws(7, post.sigma2_b, &[b, t])?,
+        draws(8, post.delta, &[k, t])?,
+        draws(9, post.family, &[nfam, t])?,
         List::from_values(u).into(),
         matrix(means.f_mean)?,
         matrix(means.h_mean)?,

@@ -210,12 +210,12 @@ fn new_store(c: &Chain, settings: &Settings, opts: &RunOptions) -> Result<(Poste
     let fx = &c.fixed;
     let k = c.state.k();
     let mut post = match &opts.draws_on_disk {
-        None => Posterior::new(fx.p, k, fx.b, fx.bf, fx.n_terms, settings.n_saved()),
-        Some(_) => Posterior { p: fx.p, k, b: fx.b, bf: fx.bf, n_terms: fx.n_terms, ..Posterior::default() },
+        None => Posterior::new(fx.p, k, fx.b, fx.bf, fx.n_terms, settings.n_saved(), settings.keep),
+        Some(_) => Posterior { p: fx.p, k, b: fx.b, bf: fx.bf, n_terms: fx.n_terms, keep: settings.keep, ..Posterior::default() },
     };
     if let Some((dir, chunk)) = &opts.draws_on_disk {
         let n_family = Recorder::draw(fx, &c.state, &vec![1.0; k]).family.len();
-        post.disk = Some(zarr::DiskDraws::create(dir, *chunk, fx.p, k, fx.b, fx.bf, fx.n_terms, n_family)?);
+        post.disk = Some(zarr::DiskDraws::create(dir, *chunk, fx.p, k, fx.b, fx.bf, fx.n_terms, n_family, settings.keep)?);
     }
     Ok((post, RunningMeans::new(fx, &c.state)))
 }

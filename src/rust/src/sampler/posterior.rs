@@ -8,7 +8,7 @@ use super::archive::{self, Archive};
 use super::zarr::DiskDraws;
 
 use super::means::Means;
-use super::record::{Draw, DrawSink};
+use super::record::{Draw, DrawSink, Keep};
 
 /// Saved draws, flat and column-major per draw (T = number of saved draws), standardised scale, terms in
 /// the user's order.
@@ -56,6 +56,8 @@ pub struct Posterior {
     pub state: Vec<u8>,
     /// Where the draws go when they are kept on disk (the arrays above then stay empty).
     pub disk: Option<DiskDraws>,
+    /// Which quantities are kept (the arrays of the others stay empty).
+    pub keep: Keep,
 }
 
 impl Posterior {
@@ -79,29 +81,32 @@ impl Posterior {
         a.reals("draws.sigma2_b", &mut self.sigma2_b)?;
         a.reals("draws.delta", &mut self.delta)?;
         a.reals("draws.family", &mut self.family)?;
-        if self.psi.len() != self.p * self.n_draws || self.lambda.len() != self.p * self.k * self.n_draws {
+        let lambda_len = if self.keep.has(0) { self.p * self.k * self.n_draws } else { 0 };
+        if self.psi.len() != self.p * self.n_draws || self.lambda.len() != lambda_len {
             return Err(SlamError::new("the saved draws do not match this model's sizes"));
         }
         Ok(())
     }
 
-    /// An empty store for draws of the given sizes, with room for `t` draws.
-    pub fn new(p: usize, k: usize, b: usize, bf: usize, n_terms: usize, t: usize) -> Self {
+    /// An empty store for draws of the given sizes, with room for `t` draws of the kept quantities.
+    pub fn new(p: usize, k: usize, b: usize, bf: usize, n_terms: usize, t: usize, keep: Keep) -> Self {
+        let t_of = |i: usize| if keep.has(i) { t } else { 0 };
         Posterior {
             p,
             k,
             b,
             bf,
             n_terms,
-            lambda: Vec::with_capacity(p * k * t),
-            bmat: Vec::with_capacity(b * p * t),
-            bfmat: Vec::with_capacity(bf * k * t),
-            psi: Vec::with_capacity(p * t),
-            h2: Vec::with_capacity(p * n_terms * t),
-            h2f: Vec::with_capacity(k * n_terms * t),
-            h2_total: Vec::with_capacity(p * n_terms * t),
-            sigma2_b: Vec::with_capacity(b * t),
-            delta: Vec::with_capacity(k * t),
+            lambda: Vec::with_capacity(p * k * t_of(0)),
+            bmat: Vec::with_capacity(b * p * t_of(1)),
+            bfmat: Vec::with_capacity(bf * k * t_of(2)),
+            psi: Vec::with_capacity(p * t_of(3)),
+            h2: Vec::with_capacity(p * n_terms * t_of(4)),
+            h2f: Vec::with_capacity(k * n_terms * t_of(5)),
+            h2_total: Vec::with_capacity(p * n_terms * t_of(6)),
+            sigma2_b: Vec::with_capacity(b * t_of(7)),
+            delta: Vec::with_capacity(k * t_of(8)),
+            keep,
             ..Posterior::default()
         }
     }
@@ -132,16 +137,24 @@ impl DrawSink for Posterior {
         if let Some(disk) = self.disk.as_mut() {
             return disk.record(d);
         }
-        self.lambda.extend_from_slice(&d.lambda.data);
-        self.bmat.extend_from_slice(&d.b.data);
-        self.bfmat.extend_from_slice(&d.bf.data);
-        self.psi.extend_from_slice(&d.psi);
-        self.h2.extend_from_slice(&d.h2);
-        self.h2f.extend_from_slice(&d.h2f);
-        self.h2_total.extend_from_slice(&d.h2_total);
-        self.sigma2_b.extend_from_slice(&d.sigma2_b);
-        self.delta.extend_from_slice(&d.delta);
-        self.family.extend_from_slice(&d.family);
+        let keep = self.keep;
+        let stores = [
+            &mut self.lambda,
+            &mut self.bmat,
+            &mut self.bfmat,
+            &mut self.psi,
+            &mut self.h2,
+            &mut self.h2f,
+            &mut self.h2_total,
+            &mut self.sigma2_b,
+            &mut self.delta,
+            &mut self.family,
+        ];
+        for (i, (store, part)) in stores.into_iter().zip(d.parts()).enumerate() {
+            if keep.has(i) {
+                store.extend_from_slice(part);
+            }
+        }
         Ok(())
     }
 }

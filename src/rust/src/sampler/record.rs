@@ -44,6 +44,51 @@ pub struct Draw {
     pub family: Vec<f64>,
 }
 
+/// Names of the saved quantities of a [`Draw`], in the order of [`Draw::parts`] (the names R uses).
+pub const QUANTITIES: [&str; 10] = ["Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "family"];
+
+/// Position of psi in [`QUANTITIES`]: always kept, since it counts the draws (one value per trait).
+pub const PSI: usize = 3;
+
+/// Which quantities of each draw are kept (the user's choice; psi always is). Dropping the loadings is
+/// what saves memory and disk at large p: they are p x k per draw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keep([bool; 10]);
+
+impl Default for Keep {
+    fn default() -> Self {
+        Keep([true; 10])
+    }
+}
+
+impl Keep {
+    /// Keep the named quantities (and psi); an unknown name is an error.
+    pub fn only<S: AsRef<str>>(names: &[S]) -> Result<Self> {
+        let mut keep = [false; 10];
+        keep[PSI] = true;
+        for name in names {
+            let name = name.as_ref();
+            match QUANTITIES.iter().position(|q| *q == name) {
+                Some(i) => keep[i] = true,
+                None => return Err(crate::error::SlamError::new(format!("unknown saved quantity '{name}'"))),
+            }
+        }
+        Ok(Keep(keep))
+    }
+
+    /// Whether quantity `i` of [`QUANTITIES`] is kept.
+    pub fn has(&self, i: usize) -> bool {
+        self.0[i]
+    }
+}
+
+impl Draw {
+    /// The quantities in the order of [`QUANTITIES`], each column-major.
+    pub fn parts(&self) -> [&[f64]; 10] {
+        [&self.lambda.data, &self.b.data, &self.bf.data, &self.psi, &self.h2, &self.h2f, &self.h2_total, &self.sigma2_b, &self.delta, &self.family]
+    }
+}
+
 /// Where saved draws go.
 pub trait DrawSink {
     fn record(&mut self, draw: &Draw) -> Result<()>;

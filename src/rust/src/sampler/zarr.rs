@@ -20,11 +20,13 @@ use crate::error::{Result, SlamError};
 
 use super::archive::{self, Archive};
 use super::checkpoint::write_atomic;
-use super::record::Draw;
+use super::record::{Draw, Keep, PSI};
 
-/// One saved quantity: its name, the shape of one draw (column-major, R's order) and its dimension names.
+/// One saved quantity: its name, its place in [`Draw::parts`], the shape of one draw (column-major, R's
+/// order) and its dimension names.
 struct Quantity {
     name: &'static str,
+    part: usize,
     shape: Vec<usize>,
     dims: Vec<&'static str>,
 }
@@ -38,6 +40,8 @@ pub struct DiskDraws {
     buffer: Vec<Vec<f64>>,
     /// Draws in complete chunks on disk.
     in_chunks: usize,
+    /// Which of `quantities` is psi (always kept; it counts the draws).
+    psi_at: usize,
 }
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> SlamError {
@@ -46,10 +50,11 @@ fn io(what: &str, path: &Path, e: std::io::Error) -> SlamError {
 
 impl DiskDraws {
     /// A store in `dir` (created if needed) for draws of p traits, k factors, b and bF fixed effects, M
-    /// terms and `n_family` family parameters, `chunk` draws per chunk.
-    pub fn create(dir: &Path, chunk: usize, p: usize, k: usize, b: usize, bf: usize, m: usize, n_family: usize) -> Result<Self> {
-        let q = |name, shape: Vec<usize>, dims: Vec<&'static str>| Quantity { name, shape, dims };
-        let quantities = vec![
+    /// terms and `n_family` family parameters, `chunk` draws per chunk; only the quantities in `keep`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(dir: &Path, chunk: usize, p: usize, k: usize, b: usize, bf: usize, m: usize, n_family: usize, keep: Keep) -> Result<Self> {
+        let q = |name, shape: Vec<usize>, dims: Vec<&'static str>| Quantity { name, part: 0, shape, dims };
+        let all = [
             q("Lambda", vec![p, k], vec!["trait", "factor"]),
             q("B", vec![b, p], vec!["fixed", "trait"]),
             q("BF", vec![bf, k], vec!["fixed_F", "factor"]),
@@ -61,9 +66,12 @@ impl DiskDraws {
             q("delta", vec![k], vec!["factor"]),
             q("family", vec![n_family], vec!["family_parameter"]),
         ];
+        let quantities: Vec<Quantity> =
+            all.into_iter().enumerate().filter(|(i, _)| keep.has(*i)).map(|(i, qt)| Quantity { part: i, ..qt }).collect();
+        let psi_at = quantities.iter().position(|qt| qt.part == PSI).ok_or_else(|| SlamError::new("internal: psi must be kept"))?;
         fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
         write_atomic(&dir.join(".zgroup"), b"{\n  \"zarr_format\": 2\n}\n")?;
-        let store = DiskDraws { dir: dir.to_path_buf(), chunk: chunk.max(1), buffer: vec![Vec::new(); quantities.len()], quantities, in_chunks: 0 };
+        let store = DiskDraws { dir: dir.to_path_buf(), chunk: chunk.max(1), buffer: vec![Vec::new(); quantities.len()], quantities, in_chunks: 0, psi_at };
         for (i, qt) in store.quantities.iter().enumerate() {
             let d = store.dir.join(qt.name);
             fs::create_dir_all(&d).map_err(|e| io("create", &d, e))?;
@@ -83,7 +91,7 @@ impl DiskDraws {
 
     /// Draws in the buffer, counted on psi (one value per trait, never empty).
     fn buffered(&self) -> usize {
-        self.buffer[3].len() / self.quantities[3].shape[0].max(1)
+        self.buffer[self.psi_at].len() / self.quantities[self.psi_at].shape[0].max(1)
     }
 
     /// `.zarray` of quantity i with `t` draws.
@@ -122,9 +130,9 @@ impl DiskDraws {
 
     /// Adds one draw; a full chunk goes to disk.
     pub fn record(&mut self, d: &Draw) -> Result<()> {
-        let parts: [&[f64]; 10] = [&d.lambda.data, &d.b.data, &d.bf.data, &d.psi, &d.h2, &d.h2f, &d.h2_total, &d.sigma2_b, &d.delta, &d.family];
-        for (buf, part) in self.buffer.iter_mut().zip(parts) {
-            buf.extend_from_slice(part);
+        let parts = d.parts();
+        for (buf, qt) in self.buffer.iter_mut().zip(&self.quantities) {
+            buf.extend_from_slice(parts[qt.part]);
         }
         if self.buffered() == self.chunk {
             self.write_chunk()?;
