@@ -34,14 +34,29 @@
 #' Intervals are mean +/- z sd from the posterior mean and sd kept by the
 #' sampler (a normal approximation to the posterior of `mu`). They are
 #' available for traits with at least one missing value or a non-Gaussian
-#' family (whose latent values the sampler draws); for probit, ordinal and
-#' count traits they are on the latent scale (liability, log mean without
-#' offset). Columns of other traits are NA.
+#' family (whose latent values the sampler draws); columns of other traits are
+#' NA.
+#'
+#' `type = "link"` (default) gives the latent scale (liability of probit and
+#' ordinal traits, log mean of counts without offset); `type = "response"`
+#' the scale of the data: the probability of a 1 for probit traits, the
+#' expected class number (1, ..., C) for ordinal traits, the expected count
+#' (with the offset) for count traits, i.e. `E(y | mu)` with the trait's
+#' residual integrated out. Its credible interval maps that of `mu` through
+#' `E(y | mu)`; its prediction interval gives quantiles of a new observation
+#' (0/1, classes, counts), whose distribution mixes the observation model over
+#' `mu + e`; `fit` and `sd` are the mean and sd over the posterior of `mu`
+#' (Gauss-Hermite quadrature). Gaussian traits are the same on both scales.
 #'
 #' With `newdata`: the expected trait values of the individuals in `newdata`,
 #' `X_new %*% fixef(object)` plus, when `random = TRUE`, the posterior-mean
 #' genetic values of their levels of each random-effect term (levels not in
-#' the fit get 0), without intervals.
+#' the fit get 0). With an interval, the sd of `mu` is that of the fixed part
+#' over the saved draws of the fixed effects, plus, for a level not in the
+#' fit (whose genetic value is unknown), the term's genetic variance
+#' `diag(G_m)`; the posterior sd of the genetic values of levels in the fit is
+#' not kept and is left out (put such individuals in the data with NA to
+#' predict them with their full uncertainty).
 #'
 #' @param object a fitted `SLAMglmm` object.
 #' @param newdata optional data frame with the covariates of the fixed-effect
@@ -50,10 +65,12 @@
 #' @param level probability of the intervals.
 #' @param random with `newdata`: include the genetic values (`TRUE`) or
 #'   predict from the fixed effects only (`FALSE`).
+#' @param type `"link"` (default: the latent scale) or `"response"` (the
+#'   scale of the data for probit, ordinal and count traits).
 #' @param ... not used.
 #' @return With `interval = "none"`, a (rows x traits) matrix. Otherwise a
 #'   list of class `"slam_prediction"` with (rows x traits) matrices `fit`,
-#'   `sd`, `lwr`, `upr`, and `interval`, `level`.
+#'   `sd`, `lwr`, `upr`, and `interval`, `level`, `type`.
 #' @examples
 #' \donttest{
 #' data(slam_pheno, slam_kinship)
@@ -69,29 +86,45 @@
 #' @method predict SLAMglmm
 #' @export
 predict.SLAMglmm <- function(object, newdata = NULL, interval = c("none", "confidence", "prediction"),
-                             level = 0.95, random = TRUE, ...) {
+                             level = 0.95, random = TRUE, type = c("link", "response"), ...) {
   interval <- match.arg(interval)
-  if (!is.null(newdata)) {
-    if (interval != "none") {
-      slam_stop("intervals are given for the rows of the data: add the individuals to predict to ",
-                "the data with NA for their traits, fit, and call predict() without `newdata`.",
-                arg = "interval")
-    }
-    return(slam_predict_newdata(object, newdata, random))
+  type <- match.arg(type)
+  if (interval == "none" && type == "link") {
+    if (!is.null(newdata)) return(slam_predict_newdata(object, newdata, random))
+    return(fitted.SLAMglmm(object))
   }
-  if (interval == "none") return(fitted.SLAMglmm(object))
   check_prob(level)
+  mom <- if (is.null(newdata)) slam_latent_moments(object) else slam_newdata_moments(object, newdata, random)
+  pred <- slam_latent_intervals(object, mom, if (interval == "none") "confidence" else interval, level)
+  if (type == "response") pred <- slam_predict_response(object, pred)
+  pred$mu <- pred$mu_sd <- pred$resid <- NULL
+  if (interval == "none") return(pred$fit)
+  pred$type <- type
+  structure(pred, class = "slam_prediction")
+}
+
+#' Posterior mean and sd of the linear predictor mu of the rows of the data
+#' @noRd
+slam_latent_moments <- function(object) {
   if (is.null(object$mu_mean)) {
     slam_stop("this fit keeps no posterior sd of its linear predictor (fitted by an earlier version).",
               arg = "object")
   }
-  fit <- object$mu_mean
-  sd <- object$mu_sd
-  if (interval == "prediction") sd <- sqrt(sd^2 + rep(slam_residual_variance(object), each = nrow(sd)))
+  list(mean = object$mu_mean, sd = object$mu_sd)
+}
+
+#' Latent-scale intervals from the moments of mu: mu itself (confidence) or
+#' mu plus the trait's residual (prediction); keeps mu's moments for the
+#' response scale
+#' @noRd
+slam_latent_intervals <- function(object, mom, interval, level) {
+  fit <- mom$mean
+  sd <- mom$sd
+  resid <- if (is.null(mom$resid)) slam_residual_variance(object) else mom$resid
+  if (interval == "prediction") sd <- sqrt(sd^2 + rep(resid, each = nrow(sd)))
   z <- stats::qnorm(1 - (1 - level) / 2)
-  structure(list(fit = fit, sd = sd, lwr = fit - z * sd, upr = fit + z * sd,
-                 interval = interval, level = level),
-            class = "slam_prediction")
+  list(fit = fit, sd = sd, lwr = fit - z * sd, upr = fit + z * sd, interval = interval, level = level,
+       mu = mom$mean, mu_sd = mom$sd, resid = resid)
 }
 
 #' @export
@@ -119,8 +152,21 @@ slam_residual_variance <- function(fit) {
 #' Predictions for new rows from fixed effects and posterior-mean genetic values
 #' @noRd
 slam_predict_newdata <- function(object, newdata, random) {
-  if (!is.data.frame(newdata)) slam_stop("`newdata` must be a data frame.", arg = "newdata")
+  nd <- slam_newdata_design(object, newdata, random)
   fe <- fixef.SLAMglmm(object, cutpoints = FALSE)
+  out <- nd$X %*% fe[nd$fixed, , drop = FALSE]
+  for (add in nd$U) out <- out + add
+  dimnames(out) <- list(rownames(newdata), slam_traits(object))
+  out
+}
+
+#' The fixed-effect design of `newdata` and, with `random`, the posterior-mean
+#' genetic values of its levels of each term (`U`, rows x traits; 0 for levels
+#' not in the fit, which `unseen` marks per term)
+#' @noRd
+slam_newdata_design <- function(object, newdata, random) {
+  if (!is.data.frame(newdata)) slam_stop("`newdata` must be a data frame.", arg = "newdata")
+  fixed <- rownames(fixef.SLAMglmm(object, cutpoints = FALSE))
   fixed_form <- lme4::nobars(object$formula)
   rhs <- stats::delete.response(stats::terms(fixed_form))
   # factor levels of the fitted data, when the data can still be found
@@ -137,12 +183,13 @@ slam_predict_newdata <- function(object, newdata, random) {
   }
   mf <- stats::model.frame(rhs, newdata, na.action = stats::na.pass, xlev = xlev)
   X <- stats::model.matrix(rhs, mf)
-  miss <- setdiff(rownames(fe), colnames(X))
+  miss <- setdiff(fixed, colnames(X))
   if (length(miss) > 0L) {
     slam_stop("`newdata` does not give the fixed-effect columns ", paste(miss, collapse = ", "),
               " (check the factor levels of the covariates).", arg = "newdata")
   }
-  out <- X[, rownames(fe), drop = FALSE] %*% fe
+  U <- list()
+  unseen <- list()
   if (isTRUE(random)) {
     re <- ranef.SLAMglmm(object)
     for (tm in names(re)) {
@@ -153,11 +200,47 @@ slam_predict_newdata <- function(object, newdata, random) {
       idx <- match(as.character(newdata[[tm]]), rownames(re[[tm]]))
       add <- re[[tm]][ifelse(is.na(idx), 1L, idx), , drop = FALSE]
       add[is.na(idx), ] <- 0
-      out <- out + add
+      U[[tm]] <- add
+      unseen[[tm]] <- is.na(idx)
     }
   }
-  dimnames(out) <- list(rownames(newdata), slam_traits(object))
-  out
+  list(X = X[, fixed, drop = FALSE], fixed = fixed, U = U, unseen = unseen)
+}
+
+#' Posterior mean and sd of mu for the rows of `newdata`
+#'
+#' The fixed part `x' b` is averaged over the saved draws of the fixed
+#' effects (its sd is exact); genetic values of levels in the fit enter at
+#' their posterior means (their posterior sd is not kept, so the sd leaves it
+#' out), and a level not in the fit, whose genetic value is unknown, adds the
+#' term's genetic variance `diag(G_m)`. The residual of a new row is all of
+#' `diag(R)` (the factors' residuals included, which are not in `mu` here).
+#' @noRd
+slam_newdata_moments <- function(object, newdata, random) {
+  nd <- slam_newdata_design(object, newdata, random)
+  A <- slam_fixef_draws(object, "total")
+  A <- A[nd$fixed, , , drop = FALSE]
+  nT <- dim(A)[3L]
+  p <- dim(A)[2L]
+  s1 <- s2 <- matrix(0, nrow(nd$X), p)
+  for (t in seq_len(nT)) {
+    e <- nd$X %*% matrix(A[, , t], length(nd$fixed), p)
+    s1 <- s1 + e
+    s2 <- s2 + e^2
+  }
+  mean <- s1 / nT
+  var <- pmax(0, s2 / nT - mean^2)
+  vc <- VarCorr.SLAMglmm(object)
+  if (length(nd$U)) {
+    for (tm in names(nd$U)) {
+      mean <- mean + nd$U[[tm]]
+      var <- var + outer(as.double(nd$unseen[[tm]]), diag(vc[[tm]]))
+    }
+  }
+  dn <- list(rownames(newdata), slam_traits(object))
+  mean <- matrix(mean, nrow(nd$X), p, dimnames = dn)
+  list(mean = mean, sd = matrix(sqrt(var), nrow(nd$X), p, dimnames = dn),
+       resid = stats::setNames(diag(vc[["Residual"]]), slam_traits(object)))
 }
 
 #' Cross-validation over user folds
