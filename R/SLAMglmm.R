@@ -291,10 +291,11 @@
 #'   \item{`F_mean`}{n x k posterior means of the factor scores.}
 #'   \item{`H_mean`}{n x p posterior means of the latent traits (fitted
 #'     values and imputed missing values), data scale.}
-#'   \item{`mu_mean`, `mu_sd`}{n x p posterior mean and sd of the linear
+#'   \item{`mu_mean`, `mu_sd`}{posterior mean and sd of the linear
 #'     predictor (fixed effects, factors and every random effect, without the
-#'     trait's own residual) of traits with a missing value or a non-Gaussian
-#'     family (NA for the others), data scale; see [predict.SLAMglmm()].}
+#'     trait's own residual), one column per trait with a missing value or a
+#'     non-Gaussian family (n x L, `NULL` when there is none), data scale; see
+#'     [predict.SLAMglmm()].}
 #'   \item{`Y`}{the response (n x p, with its NA).}
 #'   \item{`X`}{the fixed-effect design matrix of the traits (n x b).}
 #'   \item{`row_levels`}{per random-effect term, the index (into `levels`) of

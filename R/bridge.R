@@ -431,17 +431,21 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
     H_mean[, gauss] <- H_mean[, gauss, drop = FALSE] + info$offset[, gauss, drop = FALSE]
   }
   dimnames(H_mean) <- fit_dimnames(dim(H_mean), list(NULL, traits))
-  # the linear predictor of the latent traits (NA for traits observed without error), data scale
+  # the linear predictor of the latent traits (those with a missing value or a
+  # non-Gaussian family; the others have no column), data scale
   mu_mean <- mu_sd <- NULL
-  if (length(raw$mu_mean) == n * p && n * p > 0L) {
-    mu_mean <- get("mu_mean", c(n, p)) * rep(s, each = n) + rep(m, each = n)
-    if (!is.null(info$offset) && any(gauss)) {
-      mu_mean[, gauss] <- mu_mean[, gauss, drop = FALSE] + info$offset[, gauss, drop = FALSE]
+  cols <- as.integer(raw$mu_columns)
+  if (length(cols) && n > 0L && length(raw$mu_mean) == n * length(cols)) {
+    sc <- rep(s[cols], each = n)
+    mu_mean <- get("mu_mean", c(n, length(cols))) * sc + rep(m[cols], each = n)
+    gl <- gauss[cols]
+    if (!is.null(info$offset) && any(gl)) {
+      mu_mean[, gl] <- mu_mean[, gl, drop = FALSE] + info$offset[, cols[gl], drop = FALSE]
     }
-    mu_sd <- get("mu_sd", c(n, p)) * rep(s, each = n)
+    mu_sd <- get("mu_sd", c(n, length(cols))) * sc
     mu_mean[is.nan(mu_mean)] <- NA_real_
     mu_sd[is.nan(mu_sd)] <- NA_real_
-    dimnames(mu_mean) <- dimnames(mu_sd) <- list(NULL, traits)
+    dimnames(mu_mean) <- dimnames(mu_sd) <- list(NULL, traits[cols])
   }
   fitted_resp <- if (length(raw$fitted) == 0L) NULL else get("fitted", c(n, p))
   if (!is.null(fitted_resp)) dimnames(fitted_resp) <- fit_dimnames(dim(fitted_resp), list(NULL, traits))

@@ -6,7 +6,8 @@
 # value: the row is in the data with NA, and the sampler draws its latent
 # value from the model at every iteration. The sampler keeps the posterior
 # mean and sd of the linear predictor mu = X b + F lambda + sum_m Z_m u_m of
-# every trait with a missing value (fit$mu_mean, fit$mu_sd): mu is the
+# every trait with a missing value or a non-Gaussian family (fit$mu_mean,
+# fit$mu_sd, one column per such trait): mu is the
 # expected value (credible intervals), and mu plus the trait's own residual,
 # of variance v = psi (1 - sum_m h2_m), is a new observation (prediction
 # intervals; by the law of total variance Var(y) = Var(mu) + E(v)).
@@ -110,7 +111,14 @@ slam_latent_moments <- function(object) {
     slam_stop("this fit keeps no posterior sd of its linear predictor (fitted by an earlier version).",
               arg = "object")
   }
-  list(mean = object$mu_mean, sd = object$mu_sd)
+  # the fit keeps columns for the latent traits only; the others are NA here
+  traits <- slam_traits(object)
+  full <- function(x) {
+    out <- matrix(NA_real_, object$n, length(traits), dimnames = list(NULL, traits))
+    out[, colnames(x)] <- x
+    out
+  }
+  list(mean = full(object$mu_mean), sd = full(object$mu_sd))
 }
 
 #' Latent-scale intervals from the moments of mu: mu itself (confidence) or

@@ -15,7 +15,7 @@ use crate::error::SlamError;
 pub const CHUNK: usize = 64;
 
 /// A dense column-major matrix.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dense {
     pub nrow: usize,
     pub ncol: usize,
@@ -86,6 +86,14 @@ impl Dense {
     }
 
     /// Columns `idx` gathered into a new matrix.
+    /// Makes this an `nrow x ncol` matrix with unspecified contents, keeping its allocation when it is
+    /// large enough (scratch space reused across iterations).
+    pub fn reshape_scratch(&mut self, nrow: usize, ncol: usize) {
+        self.data.resize(nrow * ncol, 0.0);
+        self.nrow = nrow;
+        self.ncol = ncol;
+    }
+
     pub fn select_cols(&self, idx: &[usize]) -> Dense {
         let mut out = Dense::zeros(self.nrow, idx.len());
         for (c, &j) in idx.iter().enumerate() {
@@ -100,10 +108,16 @@ impl Dense {
 /// Parallel over fixed chunks of `CHUNK` columns of `dst`, each chunk a serial faer product: identical
 /// results for any number of threads.
 pub fn gemm(dst: &mut Dense, accumulate: bool, a: &Dense, trans_a: bool, b: &Dense, alpha: f64) {
+    gemm_slice(dst, accumulate, a, trans_a, &b.data, b.nrow, alpha);
+}
+
+/// [`gemm`] with `b` given as a column-major slice of `b_nrow` rows (e.g. a range of columns of a larger
+/// matrix, without copying them out).
+pub fn gemm_slice(dst: &mut Dense, accumulate: bool, a: &Dense, trans_a: bool, b: &[f64], b_nrow: usize, alpha: f64) {
     let (m, q) = if trans_a { (a.ncol, a.nrow) } else { (a.nrow, a.ncol) };
-    assert_eq!(q, b.nrow, "gemm: inner dimensions differ");
+    assert_eq!(q, b_nrow, "gemm: inner dimensions differ");
     assert_eq!(dst.nrow, m, "gemm: rows of the result");
-    assert_eq!(dst.ncol, b.ncol, "gemm: columns of the result");
+    assert_eq!(b.len(), b_nrow * dst.ncol, "gemm: columns of the result");
     if m == 0 || dst.ncol == 0 {
         return;
     }
@@ -116,10 +130,9 @@ pub fn gemm(dst: &mut Dense, accumulate: bool, a: &Dense, trans_a: bool, b: &Den
     let av = a.view();
     let lhs = if trans_a { av.transpose() } else { av };
     let beta = if accumulate { Accum::Add } else { Accum::Replace };
-    let b_nrow = b.nrow;
     dst.data
         .par_chunks_mut(m * CHUNK)
-        .zip(b.data.par_chunks(b_nrow * CHUNK))
+        .zip(b.par_chunks(b_nrow * CHUNK))
         .for_each(|(dchunk, bchunk)| {
             let ncols = dchunk.len() / m;
             let d = MatMut::from_column_major_slice_mut(dchunk, m, ncols);

@@ -37,6 +37,7 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
         fitted: Dense::zeros(n, p),
         mu_mean: Dense::zeros(0, 0),
         mu_sd: Dense::zeros(0, 0),
+        mu_columns: Vec::new(),
         class_probs: Vec::new(),
         probes: Vec::new(),
     });
@@ -46,7 +47,7 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
     let names = [
         "Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "family_params", "U_mean",
         "F_mean", "H_mean", "fitted", "class_probs", "probes", "acceptance", "iterations", "interrupted",
-        "k_trace", "rotated", "state", "started_at", "n_draws", "draws_on_disk", "mu_mean", "mu_sd",
+        "k_trace", "rotated", "state", "started_at", "n_draws", "draws_on_disk", "mu_mean", "mu_sd", "mu_columns",
     ];
     // Quantities the user did not keep are NULL.
     let keep = post.keep;
@@ -79,6 +80,7 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
         Robj::from(on_disk),
         matrix(means.mu_mean)?,
         matrix(means.mu_sd)?,
+        means.mu_columns.iter().map(|&j| j as i32 + 1).collect::<Vec<i32>>().into(),
     ];
     Ok(List::from_names_and_values(names, values)?.into())
 }

@@ -18,7 +18,7 @@ use super::others::Effects;
 
 const MAGIC: &[u8; 14] = b"SLAMGLMM-STATE";
 /// Bumped whenever the list of saved fields changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// One side of saving/restoring: every method either writes `x` or overwrites it with what was saved.
 pub trait Archive {
@@ -212,9 +212,18 @@ fn same_len<T>(name: &str, x: &[T], len: usize) -> Result<()> {
 }
 
 impl ChainState {
-    /// Every sampled quantity of the chain, block by block.
-    pub fn archive(&mut self, a: &mut dyn Archive) -> Result<()> {
-        dense(a, "yt", &mut self.yt)?;
+    /// Every sampled quantity of the chain, block by block. Of the rotated latent traits `yt` only the
+    /// columns `latent` change while sampling (the others are the rotated data, rebuilt with the chain):
+    /// only those are saved, which keeps an n x p array of a complete Gaussian data set out of the state.
+    pub fn archive(&mut self, a: &mut dyn Archive, latent: &[usize]) -> Result<()> {
+        let mut cols = self.yt.select_cols(latent);
+        dense(a, "yt.latent", &mut cols)?;
+        if cols.nrow != self.yt.nrow || cols.ncol != latent.len() {
+            return Err(SlamError::new("the saved chain state does not match this model: 'yt.latent' has another shape"));
+        }
+        for (c, &j) in latent.iter().enumerate() {
+            self.yt.col_mut(j).copy_from_slice(cols.col(c));
+        }
         self.link.archive(a)?;
         self.traits.archive(a)?;
         self.factors.archive(a)?;

@@ -17,12 +17,11 @@ use crate::linalg::{gemm, Dense};
 use crate::model::GridRoute;
 use crate::rng::{categorical_log, task_rng, uniform, Block};
 
-/// `S[g, j] = sum_i e_ij^2 w_g[i]` for a residual matrix e (n x m).
-fn weighted_ss(fx: &Fixed, e: &Dense) -> Dense {
-    let mut e2 = e.clone();
-    e2.data.iter_mut().for_each(|v| *v *= *v);
+/// `S[g, j] = sum_i e_ij^2 w_g[i]` for a residual matrix e (n x m), which is squared in place.
+fn weighted_ss(fx: &Fixed, e: &mut Dense) -> Dense {
+    e.data.par_chunks_mut(e.nrow.max(1)).for_each(|c| c.iter_mut().for_each(|v| *v *= *v));
     let mut s = Dense::zeros(fx.n_grid(), e.ncol);
-    gemm(&mut s, false, &fx.tables.w_mat, false, &e2, 1.0);
+    gemm(&mut s, false, &fx.tables.w_mat, false, e, 1.0);
     s
 }
 
@@ -34,10 +33,10 @@ fn grid_logpost(fx: &Fixed, ss: &Dense, col: usize, scale: f64, log_prior: &[f64
 }
 
 /// Block 2, second step: the grid point of every trait (and, with other terms, their effects on the
-/// traits right after).
-pub fn sample_traits(fx: &Fixed, yt: &Dense, ft: &Dense, tr: &mut TraitState, it: usize) {
-    let e = residuals::traits_marginal(fx, yt, tr, ft);
-    let (idx, u) = draw_grid(fx, &e, &tr.psi, &fx.tables.log_prior_traits, &tr.h2, Block::TraitH2, it);
+/// traits right after). `scratch` is reused n x p space (see [`super::workspace`]).
+pub fn sample_traits(fx: &Fixed, yt: &Dense, ft: &Dense, tr: &mut TraitState, it: usize, scratch: &mut Dense) {
+    residuals::traits_marginal_into(fx, yt, tr, ft, scratch);
+    let (idx, u) = draw_grid(fx, scratch, &tr.psi, &fx.tables.log_prior_traits, &tr.h2, Block::TraitH2, it);
     tr.h2 = idx;
     if let (Some(u), Some(x), Some(eff)) = (u, fx.others.as_ref(), tr.other.as_mut()) {
         eff.set(&x.zt, u);
@@ -50,9 +49,9 @@ pub fn sample_factors(fx: &Fixed, fs: &mut FactorState, it: usize) {
     if k == 0 {
         return;
     }
-    let e = residuals::factors_marginal(fx, fs);
+    let mut e = residuals::factors_marginal(fx, fs);
     let ones = vec![1.0; k];
-    let (idx, uf) = draw_grid(fx, &e, &ones, &fx.tables.log_prior_factors, &fs.h2, Block::FactorH2, it);
+    let (idx, uf) = draw_grid(fx, &mut e, &ones, &fx.tables.log_prior_factors, &fs.h2, Block::FactorH2, it);
     fs.h2 = idx;
     if let (Some(uf), Some(x), Some(eff)) = (uf, fx.others.as_ref(), fs.other.as_mut()) {
         eff.set(&x.zt, uf);
@@ -61,11 +60,11 @@ pub fn sample_factors(fx: &Fixed, fs: &mut FactorState, it: usize) {
 
 /// Grid points of the columns of `e` (residuals with every random effect integrated out, column scales
 /// `scale`): with one term each column's grid posterior is evaluated exactly (weighted sums of squares in
-/// the rotated space); with other terms by [`marginal_grid_step`], which also returns the other effects
-/// drawn at the new points.
+/// the rotated space; `e` is then overwritten by its squares); with other terms by [`marginal_grid_step`],
+/// which also returns the other effects drawn at the new points.
 fn draw_grid(
     fx: &Fixed,
-    e: &Dense,
+    e: &mut Dense,
     scale: &[f64],
     log_prior: &[f64],
     cur: &[usize],
@@ -81,7 +80,7 @@ fn draw_grid(
     }
     let ss = weighted_ss(fx, e);
     let seed = fx.settings.seed;
-    let idx = (0..e.ncol)
+    let idx = (0..ss.ncol)
         .into_par_iter()
         .map(|j| {
             let lp = grid_logpost(fx, &ss, j, scale[j], log_prior);

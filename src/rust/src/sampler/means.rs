@@ -35,10 +35,13 @@ pub struct Means {
     pub h_mean: Dense,
     /// n x p response-scale fitted values (NaN for Gaussian traits; 0 x 0 when every trait is Gaussian).
     pub fitted: Dense,
-    /// n x p posterior mean and sd of the linear predictor `eta = X b + F lambda + sum_m Z_m u_m` (every
-    /// effect but the trait's own residual) of the latent traits (NaN for traits observed without error).
+    /// n x L posterior mean and sd of the linear predictor `eta = X b + F lambda + sum_m Z_m u_m` (every
+    /// effect but the trait's own residual) of the L latent traits, those of `mu_columns` (traits with a
+    /// missing value or a non-Gaussian family); traits observed without error have no column, so that a
+    /// complete Gaussian data set costs no n x p array here.
     pub mu_mean: Dense,
     pub mu_sd: Dense,
+    pub mu_columns: Vec<usize>,
     /// For each ordinal trait (in trait order): n x C class probabilities.
     pub class_probs: Vec<Dense>,
     /// For each trait of family probes (in trait order): Q x 4, the posterior mean and sd of each probe's
@@ -108,8 +111,9 @@ impl RunningMeans {
         }
     }
 
-    /// Adds the current state (factor signs `sign`, as in the saved draw).
-    pub fn add(&mut self, fx: &Fixed, st: &ChainState, sign: &[f64]) {
+    /// Adds the current state (factor signs `sign`, as in the saved draw); `scratch` is reused n x p
+    /// space (see [`super::workspace`]).
+    pub fn add(&mut self, fx: &Fixed, st: &ChainState, sign: &[f64], scratch: &mut Dense) {
         let k = st.k();
         if let (Some(t), Some(f)) = (&st.traits.other, &st.factors.other) {
             let mut u = t.u.clone();
@@ -128,7 +132,7 @@ impl RunningMeans {
             *v.0 += v.1;
         }
         if self.mt_sum.nrow > 0 {
-            self.add_genetic(fx, st);
+            self.add_genetic(fx, st, scratch);
         }
         let probe_states = st.link.params.iter().filter_map(|p| match p {
             TraitParams::Probes(s) => Some(s),
@@ -154,9 +158,9 @@ impl RunningMeans {
         self.n_draws += 1;
     }
 
-    fn add_genetic(&mut self, fx: &Fixed, st: &ChainState) {
+    fn add_genetic(&mut self, fx: &Fixed, st: &ChainState, mt: &mut Dense) {
         let share = &fx.tables.rot_share;
-        let mut mt = residuals::traits(fx, &st.yt, &st.traits, &st.factors.ft);
+        residuals::traits_into(fx, &st.yt, &st.traits, &st.factors.ft, mt);
         for j in 0..fx.p {
             let g = st.traits.h2[j];
             let (h2, w) = (share[g], &fx.tables.w[g]);
@@ -173,7 +177,7 @@ impl RunningMeans {
                     *v *= h2 * wi;
                 }
             }
-            gemm_nt(&mut mt, true, &mf, &st.traits.lambda, 1.0);
+            gemm_nt(mt, true, &mf, &st.traits.lambda, 1.0);
         }
         for (a, v) in self.mt_sum.data.iter_mut().zip(&mt.data) {
             *a += v;
@@ -252,15 +256,16 @@ impl RunningMeans {
                 }
             }
         }
-        let mut mu_mean = Dense { nrow: fx.n, ncol: p, data: vec![f64::NAN; fx.n * p] };
+        let n_latent = fx.obs.latent.len();
+        let mut mu_mean = Dense { nrow: fx.n, ncol: n_latent, data: vec![f64::NAN; fx.n * n_latent] };
         let mut mu_sd = mu_mean.clone();
         if self.n_draws > 0 {
-            for (c, &j) in fx.obs.latent.iter().enumerate() {
+            for c in 0..n_latent {
                 for i in 0..fx.n {
                     let m = self.eta_sum.get(i, c) / t;
                     let var = (self.eta_sq.get(i, c) / t - m * m).max(0.0);
-                    mu_mean.set(i, j, m);
-                    mu_sd.set(i, j, var.sqrt());
+                    mu_mean.set(i, c, m);
+                    mu_sd.set(i, c, var.sqrt());
                 }
             }
         }
@@ -277,11 +282,14 @@ impl RunningMeans {
         }
         if let Some(m) = fx.rotated {
             let term = &data.terms[m];
-            let mut mt = self.mt_sum.clone();
-            mt.data.iter_mut().for_each(|v| *v /= t);
-            let qm = fx.rot.unrotate(&mt);
-            let mut ztm = Dense::zeros(term.z.ncol, p);
-            gemm(&mut ztm, false, &term.z, true, &qm, 1.0);
+            // One n x p temporary at a time (at p = 20000 each is 160 MB): Q Mt, then Z' Q Mt, then K Z' Q Mt.
+            let ztm = {
+                let mut qm = fx.rot.unrotate(&self.mt_sum);
+                qm.data.iter_mut().for_each(|v| *v /= t);
+                let mut ztm = Dense::zeros(term.z.ncol, p);
+                gemm(&mut ztm, false, &term.z, true, &qm, 1.0);
+                ztm
+            };
             u_mean[m] = match &term.kin {
                 Some(kin) => {
                     let mut u = Dense::zeros(kin.nrow, p);
@@ -316,6 +324,6 @@ impl RunningMeans {
                 out
             })
             .collect();
-        Means { u_mean, f_mean, h_mean, fitted, mu_mean, mu_sd, class_probs, probes }
+        Means { u_mean, f_mean, h_mean, fitted, mu_mean, mu_sd, mu_columns: fx.obs.latent.clone(), class_probs, probes }
     }
 }

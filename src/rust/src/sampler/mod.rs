@@ -23,6 +23,7 @@ pub mod residuals;
 mod scores;
 pub mod state;
 pub mod traits;
+pub mod workspace;
 pub mod zarr;
 
 use faer::Par;
@@ -61,10 +62,11 @@ pub trait Monitor {
 pub struct Silent;
 impl Monitor for Silent {}
 
-/// One chain: its fixed data and its state.
+/// One chain: its fixed data, its state, and scratch space the blocks reuse.
 pub struct Chain {
     pub fixed: Fixed,
     pub state: ChainState,
+    pub work: workspace::Workspace,
 }
 
 impl Chain {
@@ -72,7 +74,7 @@ impl Chain {
     pub fn new(data: &ModelData, priors: &Priors, settings: &Settings) -> Result<Self> {
         let fixed = Fixed::new(data, priors, settings)?;
         let state = ChainState::start(&fixed, data)?;
-        Ok(Chain { fixed, state })
+        Ok(Chain { fixed, state, work: workspace::Workspace::default() })
     }
 
     /// Block 1: the observation models (latent H and the families' parameters); `host` evaluates
@@ -85,7 +87,7 @@ impl Chain {
     /// Block 2: `(b_j, lambda_j, psi_j)` jointly, then `h2_j` on its grid (and the other terms' effects).
     pub fn step_traits(&mut self, it: usize) {
         let st = &mut self.state;
-        traits::sample(&self.fixed, &st.yt, &st.factors.ft, &st.shrink, &mut st.traits, it);
+        traits::sample(&self.fixed, &st.yt, &st.factors.ft, &st.shrink, &mut st.traits, it, &mut self.work.np);
     }
 
     /// Block 2b: the scale move of liability-scale (probit and ordinal) traits.
@@ -96,7 +98,7 @@ impl Chain {
 
     pub fn step_trait_h2(&mut self, it: usize) {
         let st = &mut self.state;
-        h2::sample_traits(&self.fixed, &st.yt, &st.factors.ft, &mut st.traits, it);
+        h2::sample_traits(&self.fixed, &st.yt, &st.factors.ft, &mut st.traits, it, &mut self.work.np);
     }
 
     /// Block 3: the factors' fixed effects, then their grid points.
@@ -112,7 +114,7 @@ impl Chain {
     /// Block 4: the factor scores, rows independent in the rotated space.
     pub fn step_scores(&mut self, it: usize) {
         let st = &mut self.state;
-        scores::sample(&self.fixed, &st.yt, &st.traits, &mut st.factors, it);
+        scores::sample(&self.fixed, &st.yt, &st.traits, &mut st.factors, it, &mut self.work.np);
     }
 
     /// Block 5: shrinkage of the loadings and the shared fixed-effect variances.
@@ -226,7 +228,7 @@ fn save(chain: &mut Chain, run: &mut RunState, fingerprint: &[u8], draws: bool) 
     w.bytes("fingerprint", &mut fingerprint.to_vec())?;
     archive::index(&mut w, "iteration", &mut run.it)?;
     archive::indices(&mut w, "k_trace", &mut run.k_trace)?;
-    chain.state.archive(&mut w)?;
+    chain.state.archive(&mut w, &chain.fixed.obs.latent)?;
     run.recorder.archive(&mut w)?;
     let mut has_store = run.store.is_some() as u64;
     archive::count(&mut w, "has_store", &mut has_store)?;
@@ -254,7 +256,7 @@ fn restore(bytes: &[u8], chain: &mut Chain, run: &mut RunState, opts: &RunOption
     }
     archive::index(&mut r, "iteration", &mut run.it)?;
     archive::indices(&mut r, "k_trace", &mut run.k_trace)?;
-    chain.state.archive(&mut r)?;
+    chain.state.archive(&mut r, &chain.fixed.obs.latent)?;
     run.recorder.archive(&mut r)?;
     let mut has_store = 0;
     archive::count(&mut r, "has_store", &mut has_store)?;
@@ -332,9 +334,10 @@ pub fn run_with(data: &ModelData, priors: &Priors, settings: &Settings, monitor:
             }
             if let Some((post, means)) = run.store.as_mut() {
                 let sign = run.recorder.signs(&chain.state.traits.lambda);
+                let c = &mut chain;
                 pool.install(|| -> Result<()> {
-                    post.record(&Recorder::draw(&chain.fixed, &chain.state, &sign))?;
-                    means.add(&chain.fixed, &chain.state, &sign);
+                    post.record(&Recorder::draw(&c.fixed, &c.state, &sign))?;
+                    means.add(&c.fixed, &c.state, &sign, &mut c.work.np);
                     Ok(())
                 })?;
             }

@@ -127,6 +127,7 @@ static EMPTY: Means = Means {
     fitted: Dense { nrow: 0, ncol: 0, data: Vec::new() },
     mu_mean: Dense { nrow: 0, ncol: 0, data: Vec::new() },
     mu_sd: Dense { nrow: 0, ncol: 0, data: Vec::new() },
+    mu_columns: Vec::new(),
     class_probs: Vec::new(),
     probes: Vec::new(),
 };

@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 
 use super::fixed::Fixed;
-use super::residuals::trait_target;
+use super::residuals::trait_target_into;
 use super::state::{FactorState, TraitState};
 use crate::linalg::{cholesky_in_place, gemm, solve_lower, solve_upper_t, Dense};
 use crate::rng::{normal, task_rng, Block};
@@ -21,14 +21,16 @@ use crate::rng::{normal, task_rng, Block};
 const ROWS: usize = 32;
 
 /// Block 4: new factor scores `fs.ft` given the traits.
-pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it: usize) {
+/// `scratch` is reused n x p space (see [`super::workspace`]).
+pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it: usize, scratch: &mut Dense) {
     let (n, k) = (fx.n, fs.ft.ncol);
     if k == 0 {
         return;
     }
     // Right-hand side from the traits: (E0 o Wt) Lambda.
-    let mut e0 = trait_target(yt, tr);
-    gemm(&mut e0, true, &fx.xt, false, &tr.b, -1.0);
+    trait_target_into(yt, tr, scratch);
+    let e0 = scratch;
+    gemm(e0, true, &fx.xt, false, &tr.b, -1.0);
     {
         let (w, psi, h2_idx) = (&fx.tables.w, &tr.psi, &tr.h2);
         e0.data.par_chunks_mut(n).enumerate().for_each(|(j, col)| {
@@ -40,7 +42,7 @@ pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it:
         });
     }
     let mut rhs = Dense::zeros(n, k);
-    gemm(&mut rhs, false, &e0, false, &tr.lambda, 1.0);
+    gemm(&mut rhs, false, e0, false, &tr.lambda, 1.0);
     // Prior mean of the scores.
     let mut mf = Dense::zeros(n, k);
     gemm(&mut mf, false, &fx.xft, false, &fs.bf, 1.0);

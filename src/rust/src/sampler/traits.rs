@@ -21,9 +21,8 @@
 use rayon::prelude::*;
 
 use super::fixed::Fixed;
-use super::residuals::trait_target;
 use super::state::{ShrinkState, TraitState};
-use crate::linalg::{cholesky_in_place, gemm, solve_lower, solve_upper_t, Dense};
+use crate::linalg::{cholesky_in_place, gemm, gemm_slice, solve_lower, solve_upper_t, Dense};
 use crate::rng::{inv_gamma, normal, task_rng, Block};
 
 /// Cross-products shared by the traits of one grid point.
@@ -45,11 +44,27 @@ fn design_a(fx: &Fixed, ft: &Dense) -> Dense {
     a
 }
 
-fn group_products(fx: &Fixed, a: &Dense, target: &Dense, h2: &[usize]) -> Vec<GroupProducts> {
+/// The cross-products of every occupied grid point. `grouped` (scratch) receives the regression targets
+/// (`yt` less the other terms' offsets) with the traits of each group in adjacent columns, in group order,
+/// so that `A' W Y_g` reads them in place.
+fn group_products(fx: &Fixed, a: &Dense, yt: &Dense, tr: &TraitState, grouped: &mut Dense) -> Vec<GroupProducts> {
     let q = a.ncol;
-    fx.groups(h2)
+    let n = yt.nrow;
+    let groups = fx.groups(&tr.h2);
+    let order: Vec<usize> = groups.iter().flat_map(|(_, t)| t.iter().copied()).collect();
+    grouped.reshape_scratch(n, order.len());
+    grouped.data.par_chunks_mut(n.max(1)).zip(order.par_iter()).for_each(|(dst, &j)| {
+        dst.copy_from_slice(yt.col(j));
+        if let Some(x) = &tr.other {
+            dst.iter_mut().zip(x.o.col(j)).for_each(|(a, b)| *a -= b);
+        }
+    });
+    let mut start = 0;
+    groups
         .into_iter()
         .map(|(g, traits)| {
+            let cols = start..start + traits.len();
+            start += traits.len();
             let w = &fx.tables.w[g];
             let mut wa = a.clone();
             for c in 0..q {
@@ -59,12 +74,10 @@ fn group_products(fx: &Fixed, a: &Dense, target: &Dense, h2: &[usize]) -> Vec<Gr
             }
             let mut atwa = Dense::zeros(q, q);
             gemm(&mut atwa, false, a, true, &wa, 1.0);
-            let yg = target.select_cols(&traits);
+            let yg = &grouped.data[n * cols.start..n * cols.end];
             let mut atwy = Dense::zeros(q, traits.len());
-            gemm(&mut atwy, false, &wa, true, &yg, 1.0);
-            let ywy = (0..traits.len())
-                .map(|c| yg.col(c).iter().zip(w).map(|(y, wi)| y * y * wi).sum())
-                .collect();
+            gemm_slice(&mut atwy, false, &wa, true, yg, n, 1.0);
+            let ywy = yg.chunks(n.max(1)).map(|col| col.iter().zip(w).map(|(y, wi)| y * y * wi).sum()).collect();
             GroupProducts { traits, atwa: atwa.data, atwy, ywy }
         })
         .collect()
@@ -82,11 +95,12 @@ pub(crate) fn prior_precision(fx: &Fixed, shrink: &ShrinkState, j: usize, tau: &
 
 /// Block 2: `(b_j, lambda_j, psi_j)` of every trait from its joint conditional (psi_j stays at 1 for traits
 /// whose family fixes it).
-pub fn sample(fx: &Fixed, yt: &Dense, ft: &Dense, shrink: &ShrinkState, tr: &mut TraitState, it: usize) {
+/// `scratch` is reused n x p space (see [`super::workspace`]).
+pub fn sample(fx: &Fixed, yt: &Dense, ft: &Dense, shrink: &ShrinkState, tr: &mut TraitState, it: usize, scratch: &mut Dense) {
     let (b, k) = (fx.b, ft.ncol);
     let a = design_a(fx, ft);
     let q = a.ncol;
-    let groups = group_products(fx, &a, &trait_target(yt, tr), &tr.h2);
+    let groups = group_products(fx, &a, yt, tr, scratch);
     let tau = shrink.tau();
     let shape = 0.5 * (fx.priors.psi_nu + (fx.n - fx.n_flat) as f64);
     let scale0 = 0.5 * fx.priors.psi_nu * fx.priors.psi_v;
