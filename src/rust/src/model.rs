@@ -225,6 +225,9 @@ pub struct Settings {
     pub k_max: usize,
     /// A factor whose loadings are all below this (standardised scale) is negligible.
     pub adapt_epsilon: f64,
+    /// Also move each factor's grid point with its scores integrated out (block 3b,
+    /// `sampler/factor_collapsed.rs`); off only to compare with the plain Gibbs sweep.
+    pub collapse_factors: bool,
 }
 
 /// Update of the variance proportions with several random-effect terms.
@@ -253,6 +256,7 @@ impl Default for Settings {
             adapt: false,
             k_max: 0,
             adapt_epsilon: 0.15,
+            collapse_factors: true,
         }
     }
 }

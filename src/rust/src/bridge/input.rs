@@ -372,6 +372,7 @@ impl Input {
             adapt: self.flag("adapt")?,
             k_max: self.count("k_max")?,
             adapt_epsilon: self.real("adapt_epsilon")?,
+            collapse_factors: true,
         })
     }
 }
