@@ -152,9 +152,11 @@ quantities <- function(fit, n_cov = 10L) {
     out[[paste0("G_", tms[m])]] <- t(matrix(G, nrow(lt)))
     dg <- G[!off, , drop = FALSE]
     ii <- match(lt[off, 1], lt[!off, 1]); jj <- match(lt[off, 2], lt[!off, 1])
-    if (any(off)) out[[paste0("gcor_", tms[m])]] <- t(matrix(G[off, , drop = FALSE] /
-                                                            sqrt(dg[ii, , drop = FALSE] * dg[jj, , drop = FALSE]),
-                                                          sum(off)))
+    if (any(off)) {
+      gc_ <- G[off, , drop = FALSE] / sqrt(dg[ii, , drop = FALSE] * dg[jj, , drop = FALSE])
+      gc_[!is.finite(gc_)] <- 0   # a draw with no variance of this term: correlation taken as 0
+      out[[paste0("gcor_", tms[m])]] <- t(matrix(gc_, sum(off)))
+    }
     if (k > 0) out[[paste0("h2F_", tms[m])]] <- t(W)
   }
   out$R <- t(matrix(cov_of(1 - sumW, psi - sumD), nrow(lt)))
