@@ -227,6 +227,11 @@
 #'   stop with an error of class `slamglmm_not_saved`. Posterior means of
 #'   genetic values, scores, fitted values and linear predictors are kept in
 #'   every case (running means).
+#' @param collapse_factors Also draw each factor's variance proportions with
+#'   its scores integrated out, then its scores (a partially collapsed Gibbs
+#'   step that mixes much faster when the traits are few): `NULL` (default)
+#'   does so with at most 50 traits, `TRUE` / `FALSE` always / never. It
+#'   costs one more pass over the n x p residuals per factor and iteration.
 #' @param draws_chunk Draws per chunk on disk (`NULL`: about 64 MB of
 #'   loadings, at most 100 draws).
 #'
@@ -367,7 +372,7 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                      thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
                      memory_mb = 1024, adapt = TRUE, max_factors = NULL, adapt_epsilon = 0.15,
                      chains = 1, checkpoint = NULL, checkpoint_every = 600, draws = NULL,
-                     draws_chunk = NULL, save_draws = NULL) {
+                     draws_chunk = NULL, save_draws = NULL, collapse_factors = NULL) {
   call <- match.call()
   chains <- check_chains(chains)
   checkpoint <- check_checkpoint(checkpoint)
@@ -379,7 +384,8 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                             threads = threads, verbose = verbose, grid_route = grid_route,
                             memory_mb = memory_mb, adapt = adapt, max_factors = max_factors,
                             adapt_epsilon = adapt_epsilon, family = family, weights = weights,
-                            chains = chains, save_draws = save_draws)
+                            chains = chains, save_draws = save_draws,
+                            collapse_factors = collapse_factors)
   built$input$draws_dir <- draws
   built$input$draws_chunk <- slam_draws_chunk(draws_chunk, built)
   built$input$fingerprint <- slam_fingerprint(built$input)

@@ -5,7 +5,7 @@
 
 fit_fields <- c("call", "formula", "factor_formula", "traits", "n", "fixed", "fixed_F",
                 "terms", "factor_terms", "levels", "relmat_given", "data_scale", "family",
-                "n_categories", "class_levels", "draws", "U_mean", "F_mean", "H_mean", "mu_mean", "mu_sd",
+                "n_categories", "class_levels", "draws", "save_draws", "U_mean", "F_mean", "H_mean", "mu_mean", "mu_sd",
                 "fitted_response", "class_probs", "probe_effects", "curves", "curve_ids", "acceptance",
                 "Y", "X", "offset", "row_levels",
                 "n_factors", "prior", "mcmc")
@@ -169,7 +169,7 @@ test_that("inputs to Rust are double matrices with the contract's names and type
                                  "negbin_rate", "probe_shape", "probe_rate", "curve_shape", "curve_scale",
                                  "nitt", "burnin",
                                  "thin", "seed", "threads", "verbose", "interactive", "grid_route", "cache_mb",
-                                 "adapt", "k_max", "adapt_epsilon"))
+                                 "adapt", "k_max", "adapt_epsilon", "save_draws", "collapse_factors"))
   for (nm in c("Y", "X", "XF")) {
     expect_true(is.matrix(inp[[nm]]), info = nm)
     expect_identical(typeof(inp[[nm]]), "double", info = nm)

@@ -2,7 +2,8 @@
 //! `cargo run --release --example speed -- n p k threads iters [r2 [route [family]]]`.
 //! `r2`: levels of a second, iid random effect (0: none); `route`: 1 full grid, 2 Metropolis (default
 //! auto); `family`: 0 Gaussian (default), 1 probit, 2 negative binomial, 3 Poisson-lognormal, 4 negative
-//! binomial with Polya-Gamma augmentation (every trait).
+//! binomial with Polya-Gamma augmentation (every trait). `SLAM_COLLAPSE=0` in the environment turns off
+//! the collapsed factor block (`sampler/factor_collapsed.rs`), to time it.
 use std::time::Instant;
 
 use rand_distr::{Distribution, Poisson};
@@ -61,7 +62,8 @@ fn main() {
     }
     let mut data = ModelData::gaussian(y, x, vec![false], Dense::zeros(n, 0), vec![], terms);
     data.families = vec![family; p];
-    let s0 = Settings { k, nitt: 2, burnin: 1, thin: 1, seed: 1, threads, reorder: true, grid_route: route, ..Settings::default() };
+    let s0 = Settings { k, nitt: 2, burnin: 1, thin: 1, seed: 1, threads, reorder: true, grid_route: route,
+        collapse_factors: std::env::var("SLAM_COLLAPSE").map_or(true, |v| v != "0"), ..Settings::default() };
     let t0 = Instant::now();
     run(&data, &priors, &s0, &mut Silent).unwrap();
     let setup = t0.elapsed().as_secs_f64();

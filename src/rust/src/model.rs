@@ -227,6 +227,9 @@ pub struct Settings {
     pub adapt_epsilon: f64,
     /// Which quantities each saved draw keeps.
     pub keep: crate::sampler::record::Keep,
+    /// Also move each factor's grid point with its scores integrated out (block 3b,
+    /// `sampler/factor_collapsed.rs`); off only to compare with the plain Gibbs sweep.
+    pub collapse_factors: bool,
 }
 
 /// Update of the variance proportions with several random-effect terms.
@@ -256,6 +259,7 @@ impl Default for Settings {
             k_max: 0,
             adapt_epsilon: 0.15,
             keep: Default::default(),
+            collapse_factors: true,
         }
     }
 }

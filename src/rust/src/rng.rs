@@ -21,6 +21,8 @@ pub enum Block {
     Link = 7,
     /// The observation models' own parameters (cut-points, sizes) and Metropolis steps.
     LinkParams = 8,
+    /// Factor grid points with their scores integrated out, then the scores (`factor_collapsed.rs`).
+    FactorCollapsed = 9,
 }
 
 /// The generator of one task in one iteration.

@@ -333,3 +333,116 @@ fn factor_fixed_block_matches_dense_conditional() {
         assert!((var * pr - 1.0).abs() < 0.03, "factor {h} variance");
     }
 }
+
+/// Dense covariance of the traits' residuals, index `j * N + i`, with the factors in `hs` integrated
+/// out: `sum_h V(aF_h) (x) lambda_h lambda_h' + blockdiag_j psi_j V(a_j)`.
+fn dense_trait_cov(sm: &Chain, hs: &[(usize, usize)]) -> Dense {
+    let np = N * P;
+    let tr = &sm.state.traits;
+    let grid = &sm.fixed.priors.grid;
+    let mut c = Dense::zeros(np, np);
+    for j in 0..P {
+        let v = vmat(grid.share(tr.h2[j], 0));
+        for i in 0..N {
+            for i2 in 0..N {
+                c.data[(j * N + i2) * np + j * N + i] += tr.psi[j] * v.get(i, i2);
+            }
+        }
+    }
+    for &(h, g) in hs {
+        let v = vmat(grid.share(g, 0));
+        for j in 0..P {
+            for j2 in 0..P {
+                let ll = tr.lambda.get(j, h) * tr.lambda.get(j2, h);
+                for i in 0..N {
+                    for i2 in 0..N {
+                        c.data[(j2 * N + i2) * np + j * N + i] += ll * v.get(i, i2);
+                    }
+                }
+            }
+        }
+    }
+    c
+}
+
+/// Trait residuals (index `j * N + i`) less the factors' prior means `xf bF_h lambda_h'` and less the
+/// scores of the factors not in `integrated`.
+fn dense_residual_without(sm: &Chain, d: &ModelData, integrated: &[usize]) -> Vec<f64> {
+    let f = f_orig(sm);
+    let tr = &sm.state.traits;
+    let mut r = vec![0.0; N * P];
+    for j in 0..P {
+        for i in 0..N {
+            let mut v = d.y.get(i, j) - (0..2).map(|l| d.x.get(i, l) * tr.b.get(l, j)).sum::<f64>();
+            for h in 0..K {
+                let fh = if integrated.contains(&h) { d.xf.get(i, 0) * sm.state.factors.bf.get(0, h) } else { f.get(i, h) };
+                v -= fh * tr.lambda.get(j, h);
+            }
+            r[j * N + i] = v;
+        }
+    }
+    r
+}
+
+/// The collapsed grid log-posterior of a factor (scores integrated out by the determinant lemma and
+/// Sherman-Morrison in the rotated space) equals the dense multivariate normal marginal of all the traits
+/// with that factor's scores integrated out, up to a constant in the grid point.
+#[test]
+fn collapsed_factor_grid_matches_dense_marginal() {
+    use slamglmm::sampler::factor_collapsed::{grid_logpost, Collapsed};
+    let sm = sampler();
+    let d = data();
+    for h in 0..K {
+        let mut scratch = slamglmm::Dense::default();
+        let st = Collapsed::new(&sm.fixed, &sm.state.yt, &sm.state.traits, &sm.state.factors, &mut scratch);
+        let (q, t) = st.stats(&sm.fixed, &sm.state.traits, &sm.state.factors, h);
+        let lp = grid_logpost(&sm.fixed, &sm.state.factors, h, &q, &t);
+        let r = dense_residual_without(&sm, &d, &[h]);
+        let dense: Vec<f64> = (0..sm.fixed.priors.grid.len())
+            .map(|g| {
+                let (ci, logdet) = inv_logdet(&dense_trait_cov(&sm, &[(h, g)]));
+                sm.fixed.priors.h2f_prior[g].ln() - 0.5 * (logdet + quad(&ci, &r, &r))
+            })
+            .collect();
+        for g in 1..dense.len() {
+            let (a, b) = (lp[g] - lp[0], dense[g] - dense[0]);
+            assert!((a - b).abs() < 1e-8, "factor {h} grid {g}: {a} vs {b}");
+        }
+    }
+}
+
+/// Repeating the collapsed factor block with everything else fixed is a Markov chain on (aF, F) whose
+/// stationary law is their joint conditional: the frequencies of the pairs (aF_1, aF_2) must match the
+/// exact discrete posterior with both factors' scores integrated out densely (Monte-Carlo error from
+/// batch means).
+#[test]
+fn collapsed_factor_block_targets_exact_joint_grid_posterior() {
+    let mut sm = sampler();
+    let d = data();
+    let ng = sm.fixed.priors.grid.len();
+    let r = dense_residual_without(&sm, &d, &[0, 1]);
+    let mut lp = vec![0.0; ng * ng];
+    for g0 in 0..ng {
+        for g1 in 0..ng {
+            let (ci, logdet) = inv_logdet(&dense_trait_cov(&sm, &[(0, g0), (1, g1)]));
+            lp[g0 * ng + g1] = sm.fixed.priors.h2f_prior[g0].ln() + sm.fixed.priors.h2f_prior[g1].ln()
+                - 0.5 * (logdet + quad(&ci, &r, &r));
+        }
+    }
+    let probs = normalize_log(&lp);
+    let (batches, per) = (200, 250);
+    let mut freq = vec![vec![0.0; ng * ng]; batches];
+    for b in 0..batches {
+        for s in 0..per {
+            sm.step_factor_collapsed(1 + b * per + s);
+            let f = &sm.state.factors.h2;
+            freq[b][f[0] * ng + f[1]] += 1.0 / per as f64;
+        }
+    }
+    for c in 0..ng * ng {
+        let m = freq.iter().map(|f| f[c]).sum::<f64>() / batches as f64;
+        let v = freq.iter().map(|f| (f[c] - m).powi(2)).sum::<f64>() / (batches - 1) as f64;
+        let se = (v / batches as f64).sqrt();
+        assert!((m - probs[c]).abs() < 5.0 * se + 2e-3, "pair {c}: {m} vs {}", probs[c]);
+    }
+}

@@ -374,6 +374,7 @@ impl Input {
             k_max: self.count("k_max")?,
             adapt_epsilon: self.real("adapt_epsilon")?,
             keep: self.keep()?,
+            collapse_factors: self.flag("collapse_factors")?,
         })
     }
 

@@ -9,6 +9,7 @@
 mod adapt;
 pub mod archive;
 pub mod checkpoint;
+pub mod factor_collapsed;
 mod factor_fixed;
 pub mod fixed;
 pub mod h2;
@@ -111,6 +112,12 @@ impl Chain {
         h2::sample_factors(&self.fixed, &mut self.state.factors, it);
     }
 
+    /// Block 3b: each factor's grid point with its scores integrated out, then its scores.
+    pub fn step_factor_collapsed(&mut self, it: usize) {
+        let st = &mut self.state;
+        factor_collapsed::sample(&self.fixed, &st.yt, &st.traits, &mut st.factors, it, &mut self.work.np);
+    }
+
     /// Block 4: the factor scores, rows independent in the rotated space.
     pub fn step_scores(&mut self, it: usize) {
         let st = &mut self.state;
@@ -151,6 +158,9 @@ impl Chain {
         if self.state.k() > 0 {
             self.step_factor_fixed(it);
             self.step_factor_h2(it);
+            if self.fixed.settings.collapse_factors {
+                self.step_factor_collapsed(it);
+            }
             self.step_scores(it);
         }
         self.step_hyper(it);

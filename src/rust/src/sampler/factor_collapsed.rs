@@ -1,0 +1,232 @@
+//! Block 3b: each factor's grid point with its scores integrated out, then its scores.
+//!
+//! With few traits the scores of a factor carry little information from the data, so `aF_h | f_h` (block
+//! 3) and `f_h | aF_h` (block 4) are strongly dependent and a plain Gibbs sweep moves `aF_h` slowly. This
+//! block draws, for each factor h in turn, the pair `(aF_h, f_h)` from its joint conditional given
+//! everything else: first `aF_h` with `f_h` integrated out, then `f_h` from its full conditional at the new
+//! point (a partially collapsed Gibbs step, van Dyk & Park 2008; the scores are drawn right after the step
+//! that marginalised them, so the sweep stays a valid Gibbs sampler).
+//!
+//! In the rotated space, with the other factors and the traits' other effects held fixed, row i of the
+//! trait residual `r_i = yt_i - O_i - xt_i B - sum_{l != h} ft_il lambda_l - m_i lambda_h` (p-vector;
+//! `m_i = xft_i bF_h + OF_ih` the prior mean of the score) is
+//!
+//! `r_i = z_i lambda_h + e_i`,  `z_i ~ N(0, d_i(aF_h))`,  `e_i ~ N(0, D_i)`,  `D_i = diag(psi_j / w_i(a_j))`,
+//!
+//! so, with `z_i` integrated out, `r_i ~ N(0, D_i + d_i lambda_h lambda_h')`. By the determinant lemma and
+//! Sherman-Morrison, with `q_i = lambda_h' D_i^-1 lambda_h` and `t_i = lambda_h' D_i^-1 r_i`,
+//!
+//! `log p(aF_h = g | .) = log prior_g + sum_i [ -1/2 ln(1 + d_ig q_i) + 1/2 d_ig t_i^2 / (1 + d_ig q_i) ]
+//!                        + log N(uF_h | 0, K_e(g))  + const`,
+//!
+//! `d_ig = aR_g s_i + e_g` (rotated term's share and residual share of grid point g). The statistics cost
+//! O(np) per factor and the grid O(n) per distinct `(aR_g, e_g)`; then
+//! `z_i | g ~ N(t_i / (q_i + 1/d_ig), 1 / (q_i + 1/d_ig))` and `ft_ih = m_i + z_i`.
+//!
+//! **Other terms.** Their effects on the factor, `uF_h`, are explicit state here (block 3 integrates them
+//! out when it moves `aF_h`; this block conditions on them): the last term above is their prior,
+//! `-1/2 sum_m [r_m ln a_gm + ln|K_m| + uF_hm' K_m^-1 uF_hm / a_gm]` over the terms active at g. The
+//! draw is restricted to the grid points whose set of active other terms is the current point's (a
+//! share of 0 makes `uF_hm = 0` a point mass, so densities on either side of it are not comparable); a
+//! Gibbs draw from the conditional restricted to the cell of a partition that contains the current point
+//! leaves the conditional invariant. Points of zero prior weight (terms the factors do not have) are
+//! excluded as everywhere else.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::fixed::Fixed;
+use super::residuals;
+use super::state::{FactorState, TraitState};
+use crate::linalg::{gemm, Dense};
+use crate::rng::{categorical_log, normal, task_rng, Block};
+
+/// Rows per parallel task (fixed, so draws do not depend on the thread count).
+const ROWS: usize = 64;
+
+/// What the factors' collapsed steps share: the trait residual with every factor removed, kept up to
+/// date (in the chain's n x p scratch space), and the scores' prior means. The row weights
+/// `Wt_ij = w_i(a_j) / psi_j` are read from the grid tables as needed.
+pub struct Collapsed<'a> {
+    /// `yt - O - xt B - ft Lambda'` (n x p).
+    pub e: &'a mut Dense,
+    /// `xft B_F + OF` (n x k).
+    pub mf: Dense,
+}
+
+impl<'a> Collapsed<'a> {
+    pub fn new(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &FactorState, scratch: &'a mut Dense) -> Self {
+        let n = fx.n;
+        residuals::traits_into(fx, yt, tr, &fs.ft, scratch);
+        let mut mf = Dense::zeros(n, fs.ft.ncol);
+        gemm(&mut mf, false, &fx.xft, false, &fs.bf, 1.0);
+        if let Some(x) = &fs.other {
+            mf.data.iter_mut().zip(&x.o.data).for_each(|(a, b)| *a += b);
+        }
+        Collapsed { e: scratch, mf }
+    }
+
+    /// `q_i = sum_j lambda_jh^2 Wt_ij` and `t_i = sum_j lambda_jh Wt_ij r_ij`, with
+    /// `r_ij = e_ij + (ft_ih - m_ih) lambda_jh` (factor h put back, less its prior mean).
+    pub fn stats(&self, fx: &Fixed, tr: &TraitState, fs: &FactorState, h: usize) -> (Vec<f64>, Vec<f64>) {
+        let n = self.e.nrow;
+        let lam = tr.lambda.col(h);
+        let (f, m) = (fs.ft.col(h), self.mf.col(h));
+        let parts: Vec<(Vec<f64>, Vec<f64>)> = (0..n.div_ceil(ROWS))
+            .into_par_iter()
+            .map(|c| {
+                let (lo, hi) = (c * ROWS, ((c + 1) * ROWS).min(n));
+                let mut q = vec![0.0; hi - lo];
+                let mut t = vec![0.0; hi - lo];
+                for (j, &l) in lam.iter().enumerate() {
+                    if l == 0.0 {
+                        continue;
+                    }
+                    let (ej, wj) = (&self.e.col(j)[lo..hi], &fx.tables.w[tr.h2[j]][lo..hi]);
+                    let ip = 1.0 / tr.psi[j];
+                    for r in 0..hi - lo {
+                        let i = lo + r;
+                        let lw = l * wj[r] * ip;
+                        q[r] += l * lw;
+                        t[r] += lw * (ej[r] + (f[i] - m[i]) * l);
+                    }
+                }
+                (q, t)
+            })
+            .collect();
+        let mut q = Vec::with_capacity(n);
+        let mut t = Vec::with_capacity(n);
+        for (a, b) in parts {
+            q.extend(a);
+            t.extend(b);
+        }
+        (q, t)
+    }
+}
+
+/// The grid points a factor at point `cur` may move to: positive prior weight and, with other terms,
+/// the same set of active other terms.
+fn candidates(fx: &Fixed, cur: usize) -> Vec<usize> {
+    let lp = &fx.tables.log_prior_factors;
+    let grid = &fx.priors.grid;
+    let active = |g: usize| -> Vec<bool> {
+        match &fx.others {
+            Some(x) => x.terms.iter().map(|t| grid.share(g, t.term) > 0.0).collect(),
+            None => Vec::new(),
+        }
+    };
+    let a0 = active(cur);
+    (0..fx.n_grid()).filter(|&g| lp[g].is_finite() && active(g) == a0).collect()
+}
+
+/// Log-posterior (up to a constant) of factor h's grid point with its scores integrated out, from the
+/// row statistics `q`, `t` of [`Collapsed::stats`]; minus infinity outside [`candidates`].
+pub fn grid_logpost(fx: &Fixed, fs: &FactorState, h: usize, q: &[f64], t: &[f64]) -> Vec<f64> {
+    let ng = fx.n_grid();
+    let cand = candidates(fx, fs.h2[h]);
+    let (rs, ef, s) = (&fx.tables.rot_share, &fx.tables.efrac, &fx.rot.s);
+    // The rotated part depends on g only through (aR_g, e_g): once per distinct pair.
+    let mut pairs: Vec<(u64, u64)> = cand.iter().map(|&g| (rs[g].to_bits(), ef[g].to_bits())).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let vals: Vec<f64> = pairs
+        .par_iter()
+        .map(|&(a, e)| {
+            let (a, e) = (f64::from_bits(a), f64::from_bits(e));
+            let mut l = 0.0;
+            for i in 0..q.len() {
+                let d = a * s[i] + e;
+                let den = 1.0 + d * q[i];
+                l += -0.5 * den.ln() + 0.5 * d * t[i] * t[i] / den;
+            }
+            l
+        })
+        .collect();
+    let rot: HashMap<(u64, u64), f64> = pairs.into_iter().zip(vals).collect();
+    // Prior of the factor's other effects: sum_m r_m ln a_m + ln|K_m| + quad_m / a_m over active terms.
+    let quads: Vec<f64> = match (&fx.others, &fs.other) {
+        (Some(x), Some(eff)) => {
+            let u = eff.u.col(h);
+            x.terms
+                .iter()
+                .map(|tm| {
+                    let um = &u[tm.offset..tm.offset + tm.r];
+                    match &tm.kinv {
+                        None => um.iter().map(|v| v * v).sum::<f64>(),
+                        Some(ki) => (0..tm.r).map(|j| um[j] * ki.col(j).iter().zip(um).map(|(a, b)| a * b).sum::<f64>()).sum(),
+                    }
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let mut lp = vec![f64::NEG_INFINITY; ng];
+    for &g in &cand {
+        let rot_g = rot.get(&(rs[g].to_bits(), ef[g].to_bits())).copied().unwrap_or(f64::NEG_INFINITY);
+        let mut l = fx.tables.log_prior_factors[g] + rot_g;
+        if let Some(x) = &fx.others {
+            for (tm, qm) in x.terms.iter().zip(&quads) {
+                let a = fx.priors.grid.share(g, tm.term);
+                if a > 0.0 {
+                    l -= 0.5 * (tm.r as f64 * a.ln() + tm.logdet_k + qm / a);
+                }
+            }
+        }
+        lp[g] = l;
+    }
+    lp
+}
+
+/// Block 3b: `(aF_h, f_h)` for each factor in turn, `aF_h` with `f_h` integrated out, then `f_h`.
+/// `scratch` is the chain's reused n x p space (see [`super::workspace`]).
+pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it: usize, scratch: &mut Dense) {
+    let (n, k) = (fx.n, fs.ft.ncol);
+    if k == 0 || fx.n_grid() < 2 {
+        return;
+    }
+    let st = Collapsed::new(fx, yt, tr, fs, scratch);
+    let seed = fx.settings.seed;
+    let s = &fx.rot.s;
+    for h in 0..k {
+        let (q, t) = st.stats(fx, tr, fs, h);
+        let lp = grid_logpost(fx, fs, h, &q, &t);
+        let g = categorical_log(&mut task_rng(seed, Block::FactorCollapsed, 2 * h, it), &lp);
+        if !lp[g].is_finite() {
+            continue;
+        }
+        let (a, e) = (fx.tables.rot_share[g], fx.tables.efrac[g]);
+        let m = st.mf.col(h);
+        let z: Vec<f64> = (0..n.div_ceil(ROWS))
+            .into_par_iter()
+            .flat_map_iter(|c| {
+                let (lo, hi) = (c * ROWS, ((c + 1) * ROWS).min(n));
+                let mut rng = task_rng(seed, Block::FactorCollapsed, ((2 * h + 1) << 24) | c, it);
+                let (q, t) = (&q, &t);
+                (lo..hi).map(move |i| {
+                    let d = a * s[i] + e;
+                    let u = normal(&mut rng);
+                    if d <= 0.0 {
+                        return 0.0;
+                    }
+                    let prec = q[i] + 1.0 / d;
+                    t[i] / prec + u / prec.sqrt()
+                })
+            })
+            .collect();
+        // New scores, and the residual without factor h's change: e_ij -= (f_new_i - f_old_i) lambda_jh.
+        let delta: Vec<f64> = (0..n).map(|i| m[i] + z[i] - fs.ft.get(i, h)).collect();
+        let lam = tr.lambda.col(h);
+        st.e.data.par_chunks_mut(n).zip(lam.par_iter()).for_each(|(col, &l)| {
+            if l != 0.0 {
+                for (v, dv) in col.iter_mut().zip(&delta) {
+                    *v -= dv * l;
+                }
+            }
+        });
+        for (f, dv) in fs.ft.col_mut(h).iter_mut().zip(&delta) {
+            *f += dv;
+        }
+        fs.h2[h] = g;
+    }
+}
