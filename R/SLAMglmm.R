@@ -78,7 +78,8 @@
 #' printed.
 #'
 #' @section Number of factors:
-#' With `adapt = TRUE` (default) `n_factors` is a starting value: during
+#' With more than 10 traits the default is `adapt = TRUE`, and `n_factors`
+#' (default `min(10, p)`) is a starting value: during
 #' burn-in only, the rule of Bhattacharya and Dunson (2011) drops factors whose
 #' loadings are all negligible (below `adapt_epsilon` in absolute value on the
 #' standardised scale, judged on a moving average of the loadings) and adds a
@@ -89,6 +90,17 @@
 #' kept in `fit$mcmc$k_trace` and summarised by `print()` and `summary()`.
 #' With `adapt = FALSE`, or `n_factors = 0` (independent univariate mixed
 #' models), the number of factors stays fixed.
+#'
+#' Few traits (at most 10, `n_factors` not given): the model has `(M + 1) p`
+#' factors for `M` random-effect terms and keeps them all, enough for an
+#' unstructured covariance matrix of every term and of the residual (as
+#' MCMCglmm's `us()` structures; the shrinkage prior still shrinks factors the
+#' data do not need). The adaptive rule would often keep a single factor for
+#' two traits, which forces the covariances of every term to share one
+#' pattern of signs (e.g. a positive genetic and a negative residual
+#' correlation could not both be fitted). With at most 50 traits each
+#' factor's variance proportions also move with its scores integrated out
+#' (`collapse_factors`).
 #'
 #' @section Observation models:
 #' Each trait has a family, which links its observations `y_ij` to the latent
@@ -158,9 +170,11 @@
 #'   some Gaussian traits). The model is `y_ij = h_ij + e_ij`,
 #'   `e_ij ~ N(0, 1 / w_ij)`, on top of the model's own residual.
 #' @param n_factors Number of latent factors `k` (a whole number >= 0); with
-#'   `adapt = TRUE` the starting number. `NULL` (default) starts with
-#'   `min(10, p)` factors for `p` traits (with one random-effect term, `p`
-#'   factors already give every pair of trait covariance matrices).
+#'   `adapt = TRUE` the starting number. `NULL` (default): with at most 10
+#'   traits, `(M + 1) p` factors for `p` traits and `M` random-effect terms,
+#'   kept (not adapted), which is enough for an unstructured covariance matrix
+#'   of every term and of the residual, as MCMCglmm's `us()` structures; with
+#'   more traits, `min(10, p)` factors to start, adapted.
 #'   `n_factors = 0` fits independent univariate mixed models, one per trait
 #'   (no adaptation).
 #' @param prior The prior: the result of [slam_prior()] or a list with the same
@@ -181,8 +195,10 @@
 #'   see the section Several random-effect terms. Not used with one term.
 #' @param memory_mb Memory budget in MiB (default 1024) for the cached
 #'   per-grid-point factorisations with several random-effect terms.
-#' @param adapt `TRUE` (default): adapt the number of factors during burn-in;
-#'   `FALSE`: keep `n_factors` factors. See the section Number of factors.
+#' @param adapt `TRUE`: adapt the number of factors during burn-in; `FALSE`:
+#'   keep `n_factors` factors. `NULL` (default): adapt, except with at most 10
+#'   traits and `n_factors = NULL` (see `n_factors`). See the section Number
+#'   of factors.
 #' @param max_factors Largest number of factors when adapting; `NULL`
 #'   (default) gives `max(2 * n_factors, n_factors + 5)`, at most the number of
 #'   traits (but never fewer than `n_factors` or 1).
@@ -370,7 +386,7 @@ SLAMglmm <- function(formula, data = NULL, relmat = list(), factor_formula = NUL
                      family = NULL, weights = NULL,
                      n_factors = NULL, prior = slam_prior(), nitt = 6000, burnin = 1000,
                      thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
-                     memory_mb = 1024, adapt = TRUE, max_factors = NULL, adapt_epsilon = 0.15,
+                     memory_mb = 1024, adapt = NULL, max_factors = NULL, adapt_epsilon = 0.15,
                      chains = 1, checkpoint = NULL, checkpoint_every = 600, draws = NULL,
                      draws_chunk = NULL, save_draws = NULL, collapse_factors = NULL) {
   call <- match.call()

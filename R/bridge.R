@@ -15,7 +15,7 @@
 slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formula = NULL,
                              n_factors = NULL, prior = slam_prior(), nitt = 6000, burnin = 1000,
                              thin = 5, threads = NULL, verbose = TRUE, grid_route = "auto",
-                             memory_mb = 1024, adapt = TRUE, max_factors = NULL,
+                             memory_mb = 1024, adapt = NULL, max_factors = NULL,
                              adapt_epsilon = 0.15, family = NULL, weights = NULL, chains = 1L,
                              save_draws = NULL, collapse_factors = NULL) {
   # scalar arguments first: cheap, and before any work on the data
@@ -23,7 +23,7 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
   mcmc <- check_mcmc(nitt, burnin, thin)
   threads <- check_threads(threads)
   verbose <- check_flag(verbose, "verbose")
-  adapt <- check_flag(adapt, "adapt")
+  if (!is.null(adapt)) adapt <- check_flag(adapt, "adapt")
   grid_route <- check_grid_route(grid_route)
   memory_mb <- check_number(memory_mb, "memory_mb", lower = 1, whole = TRUE)
   adapt_epsilon <- check_number(adapt_epsilon, "adapt_epsilon", lower = 0, strict = TRUE)
@@ -34,7 +34,11 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
                                relmat = relmat, family = family, weights = weights)
   obs <- slam_sampler_scale(parsed)
   p <- ncol(parsed$Y)
-  if (is.null(k)) k <- as.integer(min(10L, p))
+  n_terms <- length(parsed$terms)
+  # few traits: enough factors, kept, for an unstructured covariance of every term (see slam_few_traits)
+  few <- is.null(k) && p <= slam_few_traits
+  if (is.null(k)) k <- if (few) as.integer((n_terms + 1L) * p) else as.integer(min(10L, p))
+  if (is.null(adapt)) adapt <- !few
   k_max <- check_max_factors(max_factors, k, p)
   collapse <- if (is.null(collapse_factors)) p <= slam_collapse_max_traits else
     check_flag(collapse_factors, "collapse_factors")
@@ -346,6 +350,19 @@ slam_standardize <- function(Y, has_intercept = TRUE, standardize = rep(TRUE, nc
   Ys <- sweep(sweep(Y, 2L, center, "-"), 2L, scale, "/")
   list(Y = Ys, center = center, scale = scale)
 }
+
+#' Up to this many traits, the default model has (M + 1) p factors, kept
+#' through burn-in (no adaptation)
+#'
+#' With M random-effect terms, (M + 1) p factors are enough for an
+#' unstructured p x p covariance matrix of every term and of the residual, as
+#' MCMCglmm's `us()` structures give (p factors per matrix; the shrinkage
+#' prior still shrinks the ones the data do not need). With the adaptive rule
+#' and few traits the number of factors can fall to one, which forces every
+#' term's covariance between traits to share one pattern of signs. Above this
+#' many traits the factor model is the point: min(10, p) factors, adapted.
+#' @noRd
+slam_few_traits <- 10L
 
 #' Up to this many traits, each factor's variance proportions are also drawn
 #' with its scores integrated out (`collapse_factors = NULL`)
