@@ -505,6 +505,14 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
   }
   k_trace <- if (is.null(raw$k_trace)) integer(0) else as.integer(raw$k_trace)
 
+  # linear systems that were not numerically positive definite (the block kept its current values)
+  failures <- if (is.null(raw$numerical_failures)) integer(0) else unlist(raw$numerical_failures)
+  if (sum(failures) > 0L) {
+    warning("numerical failures while sampling (", paste0(names(failures)[failures > 0], ": ",
+            failures[failures > 0], collapse = ", "), "): a linear system was not numerically ",
+            "positive definite and the block kept its current values; check for extreme scales or ",
+            "nearly collinear covariates.", call. = FALSE)
+  }
   iterations <- if (is.null(raw$iterations)) NA_integer_ else as.integer(raw$iterations)
   interrupted <- isTRUE(as.logical(raw$interrupted))
   if (interrupted) {
@@ -559,7 +567,8 @@ slam_assemble_fit <- function(info, raw, call = NULL) {
                 grid = info$grid,
                 started_at = if (is.null(raw$started_at)) 0L else as.integer(raw$started_at),
                 state = raw$state,
-                draws_dir = if (on_disk) raw$draws_dir else NULL)
+                draws_dir = if (on_disk) raw$draws_dir else NULL,
+                numerical_failures = failures)
   )
   class(fit) <- "SLAMglmm"
   fit

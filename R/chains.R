@@ -104,7 +104,8 @@ slam_combine_chains <- function(fits, seeds) {
     list(seed = seeds[[c]], n_saved = nT[c], iterations = f$mcmc$iterations,
          started_at = f$mcmc$started_at, interrupted = f$mcmc$interrupted,
          n_factors = f$n_factors, k_trace = f$mcmc$k_trace, acceptance = f$acceptance,
-         F_mean = f$F_mean, state = f$mcmc$state, draws_dir = f$mcmc$draws_dir)
+         F_mean = f$F_mean, state = f$mcmc$state, draws_dir = f$mcmc$draws_dir,
+         numerical_failures = f$mcmc$numerical_failures)
   })
   fit <- fits[[1L]]
   fit$mcmc$state <- NULL
@@ -114,6 +115,7 @@ slam_combine_chains <- function(fits, seeds) {
   fit$mcmc$chains <- C
   fit$mcmc$chain <- rep(seq_len(C), nT)
   fit$mcmc$per_chain <- per_chain
+  fit$mcmc$numerical_failures <- Reduce(`+`, lapply(fits, function(f) f$mcmc$numerical_failures))
   if (C == 1L) return(fit)
 
   k <- max(vapply(fits, function(f) as.integer(f$n_factors), 1L))

@@ -9,6 +9,8 @@ test_that("few traits: (M + 1) p factors without adaptation, unless the user say
                   verbose = FALSE)
   expect_identical(fit$n_factors, 4L)
   expect_false(isTRUE(fit$mcmc$adapt))
+  # numerical failures are counted per block (none here)
+  expect_identical(fit$mcmc$numerical_failures, c(traits = 0L, factor_fixed = 0L, scores = 0L))
   set.seed(1)
   fit2 <- SLAMglmm(cbind(y1, y2) ~ sex + (1 | animal), data = slam_pheno,
                    relmat = list(animal = slam_kinship), n_factors = 1, nitt = 30, burnin = 10,

@@ -446,3 +446,24 @@ fn collapsed_factor_block_targets_exact_joint_grid_posterior() {
         assert!((m - probs[c]).abs() < 5.0 * se + 2e-3, "pair {c}: {m} vs {}", probs[c]);
     }
 }
+
+/// A trait system that is not positive definite (here forced by a negative prior precision) keeps the
+/// trait's current values and is counted, never silently skipped.
+#[test]
+fn non_positive_definite_trait_systems_are_counted() {
+    let mut sm = sampler();
+    let before = (sm.state.traits.b.clone(), sm.state.traits.lambda.clone(), sm.state.traits.psi.clone());
+    assert!(sm.failures.counts().iter().all(|&(_, c)| c == 0));
+    // trait 1's loadings get a hugely negative prior precision: its P = A'WA + D is indefinite
+    for h in 0..K {
+        sm.state.shrink.phi.set(1, h, -1e12);
+    }
+    sm.step_traits(1);
+    let counts = sm.failures.counts();
+    assert_eq!(counts[0], ("traits", 1));
+    assert_eq!(sm.state.traits.lambda.get(1, 0), before.1.get(1, 0));
+    assert_eq!(sm.state.traits.b.get(0, 1), before.0.get(0, 1));
+    assert_eq!(sm.state.traits.psi[1], before.2[1]);
+    // the other traits moved
+    assert_ne!(sm.state.traits.psi[0], before.2[0]);
+}

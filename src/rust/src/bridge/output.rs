@@ -47,7 +47,7 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
     let names = [
         "Lambda", "B", "BF", "psi", "h2", "h2F", "h2_total", "sigma2_b", "delta", "family_params", "U_mean",
         "F_mean", "H_mean", "fitted", "class_probs", "probes", "acceptance", "iterations", "interrupted",
-        "k_trace", "rotated", "state", "started_at", "n_draws", "draws_on_disk", "mu_mean", "mu_sd", "mu_columns",
+        "k_trace", "rotated", "state", "started_at", "n_draws", "draws_on_disk", "mu_mean", "mu_sd", "mu_columns", "numerical_failures",
     ];
     // Quantities the user did not keep are NULL.
     let keep = post.keep;
@@ -81,6 +81,11 @@ pub fn posterior_list(post: Posterior, n: usize, rotated: Option<usize>) -> RRes
         matrix(means.mu_mean)?,
         matrix(means.mu_sd)?,
         means.mu_columns.iter().map(|&j| j as i32 + 1).collect::<Vec<i32>>().into(),
+        List::from_names_and_values(
+            post.numerical_failures.iter().map(|(name, _)| *name),
+            post.numerical_failures.iter().map(|&(_, c)| Robj::from(c as i32)),
+        )?
+        .into(),
     ];
     Ok(List::from_names_and_values(names, values)?.into())
 }

@@ -7,6 +7,7 @@
 
 use super::fixed::Fixed;
 use super::state::{FactorState, ShrinkState};
+use super::numerics::Failures;
 use crate::linalg::{cholesky_in_place, solve_lower, solve_upper_t};
 use crate::rng::{normal, task_rng, Block};
 
@@ -19,7 +20,7 @@ pub(crate) fn bf_prior_var(fx: &Fixed, shrink: &ShrinkState, m: usize) -> f64 {
 }
 
 /// Block 3, first step: `B_F` given the scores.
-pub fn sample(fx: &Fixed, shrink: &ShrinkState, fs: &mut FactorState, it: usize) {
+pub fn sample(fx: &Fixed, shrink: &ShrinkState, fs: &mut FactorState, it: usize, failures: &Failures) {
     let (bf, k) = (fx.bf, fs.ft.ncol);
     if bf == 0 || k == 0 {
         return;
@@ -47,6 +48,7 @@ pub fn sample(fx: &Fixed, shrink: &ShrinkState, fs: &mut FactorState, it: usize)
             prec[a * bf + a] += 1.0 / bf_prior_var(fx, shrink, a);
         }
         if !cholesky_in_place(&mut prec, bf) {
+            Failures::add(&failures.factor_fixed);
             continue;
         }
         let mut rng = task_rng(seed, Block::FactorFixed, h, it);

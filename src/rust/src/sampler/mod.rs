@@ -17,6 +17,7 @@ mod host;
 mod hyper;
 pub mod liability_scale;
 pub mod means;
+pub mod numerics;
 pub mod others;
 pub mod posterior;
 pub mod record;
@@ -68,6 +69,8 @@ pub struct Chain {
     pub fixed: Fixed,
     pub state: ChainState,
     pub work: workspace::Workspace,
+    /// Numerical failures of the blocks so far (see [`numerics`]).
+    pub failures: numerics::Failures,
 }
 
 impl Chain {
@@ -75,7 +78,7 @@ impl Chain {
     pub fn new(data: &ModelData, priors: &Priors, settings: &Settings) -> Result<Self> {
         let fixed = Fixed::new(data, priors, settings)?;
         let state = ChainState::start(&fixed, data)?;
-        Ok(Chain { fixed, state, work: workspace::Workspace::default() })
+        Ok(Chain { fixed, state, work: workspace::Workspace::default(), failures: numerics::Failures::default() })
     }
 
     /// Block 1: the observation models (latent H and the families' parameters); `host` evaluates
@@ -88,7 +91,7 @@ impl Chain {
     /// Block 2: `(b_j, lambda_j, psi_j)` jointly, then `h2_j` on its grid (and the other terms' effects).
     pub fn step_traits(&mut self, it: usize) {
         let st = &mut self.state;
-        traits::sample(&self.fixed, &st.yt, &st.factors.ft, &st.shrink, &mut st.traits, it, &mut self.work.np);
+        traits::sample(&self.fixed, &st.yt, &st.factors.ft, &st.shrink, &mut st.traits, it, &mut self.work.np, &self.failures);
     }
 
     /// Block 2b: the scale move of liability-scale (probit and ordinal) traits.
@@ -105,7 +108,7 @@ impl Chain {
     /// Block 3: the factors' fixed effects, then their grid points.
     pub fn step_factor_fixed(&mut self, it: usize) {
         let st = &mut self.state;
-        factor_fixed::sample(&self.fixed, &st.shrink, &mut st.factors, it);
+        factor_fixed::sample(&self.fixed, &st.shrink, &mut st.factors, it, &self.failures);
     }
 
     pub fn step_factor_h2(&mut self, it: usize) {
@@ -121,7 +124,7 @@ impl Chain {
     /// Block 4: the factor scores, rows independent in the rotated space.
     pub fn step_scores(&mut self, it: usize) {
         let st = &mut self.state;
-        scores::sample(&self.fixed, &st.yt, &st.traits, &mut st.factors, it, &mut self.work.np);
+        scores::sample(&self.fixed, &st.yt, &st.traits, &mut st.factors, it, &mut self.work.np, &self.failures);
     }
 
     /// Block 5: shrinkage of the loadings and the shared fixed-effect variances.
@@ -384,6 +387,7 @@ pub fn run_with(data: &ModelData, priors: &Priors, settings: &Settings, monitor:
     post.interrupted = interrupted;
     post.k_trace = run.k_trace;
     post.acceptance = chain.acceptance();
+    post.numerical_failures = chain.failures.counts();
     post.means = Some(pool.install(|| means.finish(&chain.fixed, data)));
     post.state = state;
     Ok(post)

@@ -58,6 +58,8 @@ pub struct Posterior {
     pub disk: Option<DiskDraws>,
     /// Which quantities are kept (the arrays of the others stay empty).
     pub keep: Keep,
+    /// Numerical failures per block during the run (see [`super::numerics`]).
+    pub numerical_failures: Vec<(&'static str, usize)>,
 }
 
 impl Posterior {

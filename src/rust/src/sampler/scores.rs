@@ -12,6 +12,7 @@
 use rayon::prelude::*;
 
 use super::fixed::Fixed;
+use super::numerics::Failures;
 use super::residuals::trait_target_into;
 use super::state::{FactorState, TraitState};
 use crate::linalg::{cholesky_in_place, gemm, solve_lower, solve_upper_t, Dense};
@@ -22,7 +23,7 @@ const ROWS: usize = 32;
 
 /// Block 4: new factor scores `fs.ft` given the traits.
 /// `scratch` is reused n x p space (see [`super::workspace`]).
-pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it: usize, scratch: &mut Dense) {
+pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it: usize, scratch: &mut Dense, failures: &Failures) {
     let (n, k) = (fx.n, fs.ft.ncol);
     if k == 0 {
         return;
@@ -96,7 +97,8 @@ pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it:
                 }
                 let row = &mut out[(i - lo) * k..(i - lo + 1) * k];
                 if !cholesky_in_place(&mut prec, k) {
-                    // Not reachable for a positive prior precision; keep the row's current values.
+                    // Not reachable for a positive prior precision; keep the row's current values, counted.
+                    Failures::add(&failures.scores);
                     row.fill(f64::NAN);
                     continue;
                 }

@@ -21,6 +21,7 @@
 use rayon::prelude::*;
 
 use super::fixed::Fixed;
+use super::numerics::Failures;
 use super::state::{ShrinkState, TraitState};
 use crate::linalg::{cholesky_in_place, gemm, gemm_slice, solve_lower, solve_upper_t, Dense};
 use crate::rng::{inv_gamma, normal, task_rng, Block};
@@ -96,7 +97,7 @@ pub(crate) fn prior_precision(fx: &Fixed, shrink: &ShrinkState, j: usize, tau: &
 /// Block 2: `(b_j, lambda_j, psi_j)` of every trait from its joint conditional (psi_j stays at 1 for traits
 /// whose family fixes it).
 /// `scratch` is reused n x p space (see [`super::workspace`]).
-pub fn sample(fx: &Fixed, yt: &Dense, ft: &Dense, shrink: &ShrinkState, tr: &mut TraitState, it: usize, scratch: &mut Dense) {
+pub fn sample(fx: &Fixed, yt: &Dense, ft: &Dense, shrink: &ShrinkState, tr: &mut TraitState, it: usize, scratch: &mut Dense, failures: &Failures) {
     let (b, k) = (fx.b, ft.ncol);
     let a = design_a(fx, ft);
     let q = a.ncol;
@@ -138,8 +139,9 @@ pub fn sample(fx: &Fixed, yt: &Dense, ft: &Dense, shrink: &ShrinkState, tr: &mut
             let fixed_psi = fx.obs.family(j).fixed_variance().then_some(cur.psi[j]);
             draw_normal_gamma(&mut prec, q, c, grp.ywy[pos], shape_j, scale_j, fixed_psi, &mut rng)
                 .map(|(beta, psi)| (j, beta, psi))
-                // A precision that is not positive definite (numerically) keeps the current values.
+                // A precision that is not positive definite (numerically) keeps the current values, counted.
                 .unwrap_or_else(|| {
+                    Failures::add(&failures.traits);
                     let mut beta = vec![0.0; q];
                     for l in 0..b {
                         beta[l] = cur.b.get(l, j);
