@@ -62,8 +62,9 @@ slam_draw_chain <- function(fit) {
 #' Chains stopped early (interrupted) are cut to the shortest chain, because
 #' the diagnostics need chains of equal length.
 #' @noRd
-slam_draws_3d <- function(fit, what) {
+slam_draws_3d <- function(fit, what, traits = NULL) {
   d <- slam_draws(fit, what)
+  if (!is.null(traits)) d <- d[, slam_columns_of_traits(colnames(d), slam_traits(fit), traits), drop = FALSE]
   ch <- slam_draw_chain(fit)
   C <- max(ch)
   n_it <- min(tabulate(ch, C))
@@ -159,6 +160,10 @@ as.mcmc.list.SLAMglmm <- function(x, what = c("h2_total", "psi"), ...) {
 #' @param what quantities, as in [as_draws_array.SLAMglmm()]; `NULL`
 #'   (default): the identified ones that the fit saved (see `save_draws` in
 #'   [SLAMglmm()]).
+#' @param traits `NULL` (default: every trait) or the names of the traits
+#'   whose quantities are diagnosed (quantities of no trait, such as family
+#'   parameters, are always kept). [summary.SLAMglmm()] diagnoses at most 100
+#'   traits, evenly spaced, when there are more.
 #' @return A data frame with columns `variable`, `mean`, `sd`, `rhat`,
 #'   `ess_bulk`, `ess_tail`.
 #' @references Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and
@@ -175,10 +180,13 @@ as.mcmc.list.SLAMglmm <- function(x, what = c("h2_total", "psi"), ...) {
 #' slam_diagnostics(fit)
 #' }
 #' @export
-slam_diagnostics <- function(fit, what = NULL) {
+slam_diagnostics <- function(fit, what = NULL, traits = NULL) {
   if (!inherits(fit, "SLAMglmm")) stop("`fit` must be a SLAMglmm fit.", call. = FALSE)
   if (is.null(what)) what <- slam_identified(fit)
-  a <- slam_draws_3d(fit, what)
+  if (!is.null(traits) && (!is.character(traits) || !all(traits %in% slam_traits(fit)))) {
+    slam_stop("`traits` must be NULL or names of traits of the fit.", arg = "traits")
+  }
+  a <- slam_draws_3d(fit, what, traits)
   if (dim(a)[3L] == 0L) {
     return(data.frame(variable = character(0), mean = numeric(0), sd = numeric(0),
                       rhat = numeric(0), ess_bulk = numeric(0), ess_tail = numeric(0)))
@@ -193,9 +201,33 @@ slam_diagnostics <- function(fit, what = NULL) {
   out
 }
 
+#' Columns of quantities of the traits `keep` (the trait is the last element
+#' in the brackets of a name, e.g. `h2_total[animal,y1]`), and columns of no
+#' trait (family parameters)
+#' @noRd
+slam_columns_of_traits <- function(names, traits, keep) {
+  inner <- sub("^[^[]*\\[(.*)\\]$", "\\1", names)
+  last <- sub("^.*,", "", inner)
+  last <- sub(":[^:]*$", "", last)          # family parameters: "trait:size"
+  !(last %in% traits) | last %in% keep
+}
+
+#' The traits whose quantities summary() diagnoses: all up to
+#' `slam_summary_max_traits`, else that many, evenly spaced (R-hat and ESS of
+#' tens of thousands of quantities take minutes; slam_diagnostics() gives all)
+#' @noRd
+slam_summary_traits <- function(fit) {
+  tr <- slam_traits(fit)
+  if (length(tr) <= slam_summary_max_traits) return(NULL)
+  tr[unique(round(seq(1, length(tr), length.out = slam_summary_max_traits)))]
+}
+
+#' @noRd
+slam_summary_max_traits <- 100L
+
 #' One line on convergence for print.summary
 #' @noRd
-slam_convergence_line <- function(diag, chains, n_per_chain) {
+slam_convergence_line <- function(diag, chains, n_per_chain, subset = NULL) {
   if (is.null(diag) || nrow(diag) == 0L) return(NULL)
   rh <- diag$rhat
   eb <- diag$ess_bulk
@@ -206,5 +238,7 @@ slam_convergence_line <- function(diag, chains, n_per_chain) {
          if (!is.na(worst)) paste0(" (", worst, ")") else "",
          "; min bulk ESS ", round(min(eb, na.rm = TRUE)),
          ", min tail ESS ", round(min(et, na.rm = TRUE)),
-         " over ", sum(!is.na(rh)), " quantities")
+         " over ", sum(!is.na(rh)), " quantities",
+         if (!is.null(subset)) paste0(" of ", subset[1L], " of the ", subset[2L],
+                                      " traits (slam_diagnostics() for all)") else "")
 }

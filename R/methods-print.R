@@ -114,7 +114,8 @@ print_truncated_vector <- function(x, max = 10L, digits = 3L) {
 summary.SLAMglmm <- function(object, prob = 0.95, method = c("quantile", "hpd"), ...) {
   method <- match.arg(method)
   check_prob(prob)
-  diagnostics <- slam_diagnostics(object)
+  diag_traits <- slam_summary_traits(object)
+  diagnostics <- slam_diagnostics(object, traits = diag_traits)
   chains <- max(slam_draw_chain(object))
   n_per_chain <- slam_n_draws(object) %/% chains
   bad <- which(diagnostics$rhat > 1.01)
@@ -141,7 +142,8 @@ summary.SLAMglmm <- function(object, prob = 0.95, method = c("quantile", "hpd"),
     fixed = fixed, h2 = h, factors = slam_factor_table(object),
     varcorr = slam_if_saved(VarCorr.SLAMglmm(object)),
     diagnostics = diagnostics,
-    convergence_line = slam_convergence_line(diagnostics, chains, n_per_chain),
+    convergence_line = slam_convergence_line(diagnostics, chains, n_per_chain,
+                                             if (!is.null(diag_traits)) c(length(diag_traits), length(object$traits))),
     prob = prob, method = method
   )
   class(out) <- "summary.SLAMglmm"

@@ -57,3 +57,19 @@ test_that("draws on disk write only the kept arrays, and extending keeps the cho
   expect_identical(dim(longer$draws$B)[3L], 120L)
   expect_null(longer$draws$Lambda)
 })
+
+test_that("diagnostics of chosen traits; summary() diagnoses at most 100 traits", {
+  part <- fit_small()
+  d2 <- slam_diagnostics(part, traits = "y2")
+  expect_true(all(grepl("y2\\]$", d2$variable)))
+  expect_gt(nrow(d2), 2L)
+  expect_error(slam_diagnostics(part, traits = "nope"), class = "slamglmm_input_error")
+  expect_null(slam_summary_traits(part))
+  fake <- list(traits = sprintf("t%03d", 1:250))
+  sel <- slam_summary_traits(fake)
+  expect_length(sel, 100L)
+  expect_identical(sel[c(1, 100)], c("t001", "t250"))
+  keep <- slam_columns_of_traits(c("h2_total[a,t001]", "fixef[x,t002]", "family[t002:size]", "other"),
+                                 fake$traits, "t001")
+  expect_identical(keep, c(TRUE, FALSE, FALSE, TRUE))
+})
