@@ -395,7 +395,7 @@ fn collapsed_factor_grid_matches_dense_marginal() {
     for h in 0..K {
         let mut scratch = slamglmm::Dense::default();
         let st = Collapsed::new(&sm.fixed, &sm.state.yt, &sm.state.traits, &sm.state.factors, &mut scratch);
-        let (q, t) = st.stats(&sm.fixed, &sm.state.traits, &sm.state.factors, h);
+        let (q, t) = st.stats(&sm.state.factors, h);
         let lp = grid_logpost(&sm.fixed, &sm.state.factors, h, &q, &t);
         let r = dense_residual_without(&sm, &d, &[h]);
         let dense: Vec<f64> = (0..sm.fixed.priors.grid.len())

@@ -19,8 +19,9 @@
 //! `log p(aF_h = g | .) = log prior_g + sum_i [ -1/2 ln(1 + d_ig q_i) + 1/2 d_ig t_i^2 / (1 + d_ig q_i) ]
 //!                        + log N(uF_h | 0, K_e(g))  + const`,
 //!
-//! `d_ig = aR_g s_i + e_g` (rotated term's share and residual share of grid point g). The statistics cost
-//! O(np) per factor and the grid O(n) per distinct `(aR_g, e_g)`; then
+//! `d_ig = aR_g s_i + e_g` (rotated term's share and residual share of grid point g). The statistics of
+//! all factors come from one n x p pass and one (n x p)(p x k) product per iteration, and are updated in
+//! O(nk) after each factor's move (see [`Collapsed`]); the grid costs O(n) per distinct `(aR_g, e_g)`; then
 //! `z_i | g ~ N(t_i / (q_i + 1/d_ig), 1 / (q_i + 1/d_ig))` and `ft_ih = m_i + z_i`.
 //!
 //! **Other terms.** Their effects on the factor, `uF_h`, are explicit state here (block 3 integrates them
@@ -45,63 +46,97 @@ use crate::rng::{categorical_log, normal, task_rng, Block};
 /// Rows per parallel task (fixed, so draws do not depend on the thread count).
 const ROWS: usize = 64;
 
-/// What the factors' collapsed steps share: the trait residual with every factor removed, kept up to
-/// date (in the chain's n x p scratch space), and the scores' prior means. The row weights
-/// `Wt_ij = w_i(a_j) / psi_j` are read from the grid tables as needed.
-pub struct Collapsed<'a> {
-    /// `yt - O - xt B - ft Lambda'` (n x p).
-    pub e: &'a mut Dense,
-    /// `xft B_F + OF` (n x k).
+/// What the factors' collapsed steps share, kept up to date from factor to factor without an n x p
+/// residual: with `Wt_ij = w_i(a_j) / psi_j` and `E` the traits' residual given every factor,
+///
+/// `S = (E o Wt) Lambda` (n x k) and `C_i = Lambda' diag(Wt_i.) Lambda` (k x k per row),
+///
+/// so that `q_i = C_i[h, h]` and `t_i = S_ih + (ft_ih - m_ih) q_i`, and moving the scores of factor h by
+/// `delta` changes `S_i.` by `-delta_i C_i[h, .]`. `S = (E0 o Wt) Lambda - C_i ft_i` from the residual `E0`
+/// without the factors (one n x p pass and one product, in the chain's scratch array), and
+/// `C_i = sum_g w_g[i] M_g` with `M_g = sum_{j at grid point g} lambda_j lambda_j' / psi_j` (traits grouped
+/// by grid point, as in block 4).
+pub struct Collapsed {
+    /// n x k.
+    s: Dense,
+    /// n blocks of k x k (column-major), row after row.
+    c: Vec<f64>,
+    /// `xft B_F + OF` (n x k): the scores' prior means.
     pub mf: Dense,
+    k: usize,
 }
 
-impl<'a> Collapsed<'a> {
-    pub fn new(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &FactorState, scratch: &'a mut Dense) -> Self {
-        let n = fx.n;
-        residuals::traits_into(fx, yt, tr, &fs.ft, scratch);
-        let mut mf = Dense::zeros(n, fs.ft.ncol);
+impl Collapsed {
+    pub fn new(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &FactorState, scratch: &mut Dense) -> Self {
+        let (n, k) = (fx.n, fs.ft.ncol);
+        // (E0 o Wt) Lambda
+        residuals::trait_target_into(yt, tr, scratch);
+        gemm(scratch, true, &fx.xt, false, &tr.b, -1.0);
+        scratch.data.par_chunks_mut(n.max(1)).enumerate().for_each(|(j, col)| {
+            let (w, ip) = (&fx.tables.w[tr.h2[j]], 1.0 / tr.psi[j]);
+            col.iter_mut().zip(w).for_each(|(v, wi)| *v *= wi * ip);
+        });
+        let mut s = Dense::zeros(n, k);
+        gemm(&mut s, false, scratch, false, &tr.lambda, 1.0);
+        // M_g per occupied grid point, then C_i
+        let groups: Vec<(usize, Vec<f64>)> = fx
+            .groups(&tr.h2)
+            .into_iter()
+            .map(|(g, traits)| {
+                let mut m = vec![0.0; k * k];
+                for &j in &traits {
+                    let ip = 1.0 / tr.psi[j];
+                    for a in 0..k {
+                        let la = tr.lambda.get(j, a) * ip;
+                        for b in 0..k {
+                            m[b * k + a] += la * tr.lambda.get(j, b);
+                        }
+                    }
+                }
+                (g, m)
+            })
+            .collect();
+        let mut c = vec![0.0; n * k * k];
+        c.par_chunks_mut((k * k).max(1)).enumerate().for_each(|(i, ci)| {
+            for (g, m) in &groups {
+                let wi = fx.tables.w[*g][i];
+                ci.iter_mut().zip(m).for_each(|(v, mv)| *v += wi * mv);
+            }
+        });
+        // S = (E0 o Wt) Lambda - C_i ft_i
+        s.data.par_chunks_mut(n.max(1)).enumerate().for_each(|(h, col)| {
+            for (i, v) in col.iter_mut().enumerate() {
+                let ci = &c[i * k * k..(i + 1) * k * k];
+                *v -= (0..k).map(|l| ci[l * k + h] * fs.ft.get(i, l)).sum::<f64>();
+            }
+        });
+        let mut mf = Dense::zeros(n, k);
         gemm(&mut mf, false, &fx.xft, false, &fs.bf, 1.0);
         if let Some(x) = &fs.other {
             mf.data.iter_mut().zip(&x.o.data).for_each(|(a, b)| *a += b);
         }
-        Collapsed { e: scratch, mf }
+        Collapsed { s, c, mf, k }
     }
 
     /// `q_i = sum_j lambda_jh^2 Wt_ij` and `t_i = sum_j lambda_jh Wt_ij r_ij`, with
     /// `r_ij = e_ij + (ft_ih - m_ih) lambda_jh` (factor h put back, less its prior mean).
-    pub fn stats(&self, fx: &Fixed, tr: &TraitState, fs: &FactorState, h: usize) -> (Vec<f64>, Vec<f64>) {
-        let n = self.e.nrow;
-        let lam = tr.lambda.col(h);
-        let (f, m) = (fs.ft.col(h), self.mf.col(h));
-        let parts: Vec<(Vec<f64>, Vec<f64>)> = (0..n.div_ceil(ROWS))
-            .into_par_iter()
-            .map(|c| {
-                let (lo, hi) = (c * ROWS, ((c + 1) * ROWS).min(n));
-                let mut q = vec![0.0; hi - lo];
-                let mut t = vec![0.0; hi - lo];
-                for (j, &l) in lam.iter().enumerate() {
-                    if l == 0.0 {
-                        continue;
-                    }
-                    let (ej, wj) = (&self.e.col(j)[lo..hi], &fx.tables.w[tr.h2[j]][lo..hi]);
-                    let ip = 1.0 / tr.psi[j];
-                    for r in 0..hi - lo {
-                        let i = lo + r;
-                        let lw = l * wj[r] * ip;
-                        q[r] += l * lw;
-                        t[r] += lw * (ej[r] + (f[i] - m[i]) * l);
-                    }
-                }
-                (q, t)
-            })
-            .collect();
-        let mut q = Vec::with_capacity(n);
-        let mut t = Vec::with_capacity(n);
-        for (a, b) in parts {
-            q.extend(a);
-            t.extend(b);
-        }
+    pub fn stats(&self, fs: &FactorState, h: usize) -> (Vec<f64>, Vec<f64>) {
+        let k = self.k;
+        let (f, m, sh) = (fs.ft.col(h), self.mf.col(h), self.s.col(h));
+        let q: Vec<f64> = (0..f.len()).map(|i| self.c[i * k * k + h * k + h]).collect();
+        let t = (0..f.len()).map(|i| sh[i] + (f[i] - m[i]) * q[i]).collect();
         (q, t)
+    }
+
+    /// The scores of factor h moved by `delta`: `S_i. -= delta_i C_i[h, .]`.
+    fn moved(&mut self, h: usize, delta: &[f64]) {
+        let (k, n) = (self.k, delta.len());
+        let c = &self.c;
+        self.s.data.par_chunks_mut(n.max(1)).enumerate().for_each(|(l, col)| {
+            for (i, v) in col.iter_mut().enumerate() {
+                *v -= delta[i] * c[i * k * k + l * k + h];
+            }
+        });
     }
 }
 
@@ -185,11 +220,11 @@ pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it:
     if k == 0 || fx.n_grid() < 2 {
         return;
     }
-    let st = Collapsed::new(fx, yt, tr, fs, scratch);
+    let mut st = Collapsed::new(fx, yt, tr, fs, scratch);
     let seed = fx.settings.seed;
     let s = &fx.rot.s;
     for h in 0..k {
-        let (q, t) = st.stats(fx, tr, fs, h);
+        let (q, t) = st.stats(fs, h);
         let lp = grid_logpost(fx, fs, h, &q, &t);
         let g = categorical_log(&mut task_rng(seed, Block::FactorCollapsed, 2 * h, it), &lp);
         if !lp[g].is_finite() {
@@ -214,16 +249,9 @@ pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it:
                 })
             })
             .collect();
-        // New scores, and the residual without factor h's change: e_ij -= (f_new_i - f_old_i) lambda_jh.
+        // New scores; the statistics of the other factors follow.
         let delta: Vec<f64> = (0..n).map(|i| m[i] + z[i] - fs.ft.get(i, h)).collect();
-        let lam = tr.lambda.col(h);
-        st.e.data.par_chunks_mut(n).zip(lam.par_iter()).for_each(|(col, &l)| {
-            if l != 0.0 {
-                for (v, dv) in col.iter_mut().zip(&delta) {
-                    *v -= dv * l;
-                }
-            }
-        });
+        st.moved(h, &delta);
         for (f, dv) in fs.ft.col_mut(h).iter_mut().zip(&delta) {
             *f += dv;
         }
