@@ -95,7 +95,11 @@
 #' factors for `M` random-effect terms and keeps them all, enough for an
 #' unstructured covariance matrix of every term and of the residual (as
 #' MCMCglmm's `us()` structures; the shrinkage prior still shrinks factors the
-#' data do not need). The adaptive rule would often keep a single factor for
+#' data do not need), and the traits' own variances `psi` are purely residual
+#' (unless `prior$h2$trait` is given non-uniform), so that every term's
+#' variance comes through the factors together with its covariances; a
+#' trait's own share of a term would otherwise take that term's variance
+#' without covariance and shrink its correlations toward 0. The adaptive rule would often keep a single factor for
 #' two traits, which forces the covariances of every term to share one
 #' pattern of signs (e.g. a positive genetic and a negative residual
 #' correlation could not both be fitted). With at most 50 traits each
