@@ -400,25 +400,3 @@ check_save_draws <- function(save_draws) {
   }
   intersect(slam_saved_quantities, c(save_draws, "psi"))
 }
-
-#' The draws of quantity `name` of a fit, or a classed error naming what
-#' needed them when the fit did not save them (`save_draws`)
-#' @noRd
-slam_draws_of <- function(fit, name, needed_by) {
-  x <- fit$draws[[name]]
-  if (is.null(x) && !(name %in% slam_fit_saved(fit))) {
-    stop(structure(
-      class = c("slamglmm_not_saved", "slamglmm_error", "error", "condition"),
-      list(message = paste0(needed_by, " needs the draws of `", name, "`, which this fit did not save ",
-                            "(save_draws = c(", paste0("\"", slam_fit_saved(fit), "\"", collapse = ", "),
-                            ")); refit with `", name, "` in `save_draws`."),
-           call = NULL, arg = "save_draws")))
-  }
-  x
-}
-
-#' The quantities whose draws a fit saved (fits made before `save_draws`: all)
-#' @noRd
-slam_fit_saved <- function(fit) {
-  if (is.null(fit$save_draws)) slam_saved_quantities else fit$save_draws
-}
