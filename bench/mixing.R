@@ -77,34 +77,16 @@ models$mice <- function() {
        nitt = 3000, burnin = 1000, thin = 2)
 }
 models$sim <- function() {
-  # bench/bench.R's simulation of the "small" size, (n, p, k) = (500, 200, 15), seed 20260101
-  set.seed(20260101)
-  n <- 500; p <- 200; k <- 15
-  m <- 2 * n
-  freq <- stats::runif(m, 0.05, 0.5)
-  M <- matrix(stats::rbinom(n * m, 2, rep(freq, each = n)), n, m)
-  pobs <- colMeans(M) / 2
-  keep <- pobs > 0 & pobs < 1
-  M <- sweep(M[, keep, drop = FALSE], 2, 2 * pobs[keep])
-  K <- tcrossprod(M) / (2 * sum(pobs[keep] * (1 - pobs[keep])))
-  K <- 0.99 * K + diag(0.01, n)
-  ids <- sprintf("g%05d", seq_len(n))
-  dimnames(K) <- list(ids, ids)
-  L <- chol(K)
-  gdraw <- function(q) crossprod(L, matrix(stats::rnorm(n * q), n, q))
-  h2F <- stats::runif(k, 0.2, 0.8)
-  F <- sweep(gdraw(k), 2, sqrt(h2F), "*") +
-       sweep(matrix(stats::rnorm(n * k), n, k), 2, sqrt(1 - h2F), "*")
-  Lambda <- matrix(stats::rnorm(p * k), p, k) * matrix(stats::rbinom(p * k, 1, 0.3), p, k)
-  Lambda <- sweep(Lambda, 2, 1 / sqrt(seq_len(k)), "*")
-  h2 <- stats::runif(p, 0.1, 0.6)
-  E <- sweep(gdraw(p), 2, sqrt(h2), "*") +
-       sweep(matrix(stats::rnorm(n * p), n, p), 2, sqrt(1 - h2), "*")
-  Y <- tcrossprod(F, Lambda) + E
-  colnames(Y) <- sprintf("t%04d", seq_len(p))
-  d <- data.frame(id = factor(ids, levels = ids))
-  d$Y <- Y
-  list(args = list(formula = Y ~ 1 + (1 | id), data = d, relmat = list(id = K), n_factors = k,
+  # bench/bench.R's "small" size, (n, p, k) = (500, 200, 15), simulated by bench.R itself (seed 20260101)
+  dir <- tempfile("mixing-sim")
+  status <- system2(file.path(R.home("bin"), "Rscript"), c("bench/bench.R", "simulate", "small", dir),
+                    stdout = FALSE)
+  if (status != 0L) stop("bench/bench.R could not simulate the small size (run from the repository root)")
+  dat <- readRDS(file.path(dir, "small.rds"))
+  unlink(dir, recursive = TRUE)
+  d <- dat$d
+  d$Y <- dat$Y
+  list(args = list(formula = Y ~ 1 + (1 | id), data = d, relmat = list(id = dat$K), n_factors = 15L,
                    prior = slam_prior(h2 = list(divisions = 20))),
        nitt = 6000, burnin = 1000, thin = 5)
 }
