@@ -38,9 +38,9 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::fixed::Fixed;
-use super::residuals;
+use super::scores::{trait_side, TraitSide};
 use super::state::{FactorState, TraitState};
-use crate::linalg::{gemm, Dense};
+use crate::linalg::Dense;
 use crate::rng::{categorical_log, normal, task_rng, Block};
 
 /// Rows per parallel task (fixed, so draws do not depend on the thread count).
@@ -69,33 +69,8 @@ pub struct Collapsed {
 impl Collapsed {
     pub fn new(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &FactorState, scratch: &mut Dense) -> Self {
         let (n, k) = (fx.n, fs.ft.ncol);
-        // (E0 o Wt) Lambda
-        residuals::trait_target_into(yt, tr, scratch);
-        gemm(scratch, true, &fx.xt, false, &tr.b, -1.0);
-        scratch.data.par_chunks_mut(n.max(1)).enumerate().for_each(|(j, col)| {
-            let (w, ip) = (&fx.tables.w[tr.h2[j]], 1.0 / tr.psi[j]);
-            col.iter_mut().zip(w).for_each(|(v, wi)| *v *= wi * ip);
-        });
-        let mut s = Dense::zeros(n, k);
-        gemm(&mut s, false, scratch, false, &tr.lambda, 1.0);
-        // M_g per occupied grid point, then C_i
-        let groups: Vec<(usize, Vec<f64>)> = fx
-            .groups(&tr.h2)
-            .into_iter()
-            .map(|(g, traits)| {
-                let mut m = vec![0.0; k * k];
-                for &j in &traits {
-                    let ip = 1.0 / tr.psi[j];
-                    for a in 0..k {
-                        let la = tr.lambda.get(j, a) * ip;
-                        for b in 0..k {
-                            m[b * k + a] += la * tr.lambda.get(j, b);
-                        }
-                    }
-                }
-                (g, m)
-            })
-            .collect();
+        // (E0 o Wt) Lambda, the prior means and M_g: what block 4 computes too
+        let TraitSide { rhs: mut s, mf, groups } = trait_side(fx, yt, tr, fs, scratch);
         let mut c = vec![0.0; n * k * k];
         c.par_chunks_mut((k * k).max(1)).enumerate().for_each(|(i, ci)| {
             for (g, m) in &groups {
@@ -110,11 +85,6 @@ impl Collapsed {
                 *v -= (0..k).map(|l| ci[l * k + h] * fs.ft.get(i, l)).sum::<f64>();
             }
         });
-        let mut mf = Dense::zeros(n, k);
-        gemm(&mut mf, false, &fx.xft, false, &fs.bf, 1.0);
-        if let Some(x) = &fs.other {
-            mf.data.iter_mut().zip(&x.o.data).for_each(|(a, b)| *a += b);
-        }
         Collapsed { s, c, mf, k }
     }
 

@@ -21,13 +21,18 @@ use crate::rng::{normal, task_rng, Block};
 /// Rows per parallel task (fixed, so draws do not depend on the thread count).
 const ROWS: usize = 32;
 
-/// Block 4: new factor scores `fs.ft` given the traits.
-/// `scratch` is reused n x p space (see [`super::workspace`]).
-pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it: usize, scratch: &mut Dense, failures: &Failures) {
+/// What the traits and the factors' fixed effects tell the scores (shared with block 3b,
+/// `factor_collapsed.rs`): `rhs = (E0 o Wt) Lambda` (n x k), the scores' prior means
+/// `mf = xft B_F + OF` (n x k), and `M_g` (k x k, column-major) for each occupied grid point g.
+pub(super) struct TraitSide {
+    pub rhs: Dense,
+    pub mf: Dense,
+    pub groups: Vec<(usize, Vec<f64>)>,
+}
+
+/// [`TraitSide`] of the current state; `scratch` is reused n x p space (see [`super::workspace`]).
+pub(super) fn trait_side(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &FactorState, scratch: &mut Dense) -> TraitSide {
     let (n, k) = (fx.n, fs.ft.ncol);
-    if k == 0 {
-        return;
-    }
     // Right-hand side from the traits: (E0 o Wt) Lambda.
     trait_target_into(yt, tr, scratch);
     let e0 = scratch;
@@ -68,6 +73,17 @@ pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it:
             (g, m.data)
         })
         .collect();
+    TraitSide { rhs, mf, groups }
+}
+
+/// Block 4: new factor scores `fs.ft` given the traits.
+/// `scratch` is reused n x p space (see [`super::workspace`]).
+pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it: usize, scratch: &mut Dense, failures: &Failures) {
+    let (n, k) = (fx.n, fs.ft.ncol);
+    if k == 0 {
+        return;
+    }
+    let TraitSide { rhs, mf, groups } = trait_side(fx, yt, tr, fs, scratch);
 
     let h2f: Vec<f64> = fs.h2.iter().map(|&g| fx.tables.rot_share[g]).collect();
     let ef: Vec<f64> = fs.h2.iter().map(|&g| fx.tables.efrac[g]).collect();
