@@ -41,6 +41,10 @@ pub fn reorder_factors(st: &mut ChainState) {
     st.factors.bf = permute_cols(&st.factors.bf, &order);
     st.shrink.phi = permute_cols(&st.shrink.phi, &order);
     st.factors.h2 = order.iter().map(|&o| st.factors.h2[o]).collect();
+    if let Some(x) = st.factors.other.as_mut() {
+        x.u = permute_cols(&x.u, &order);
+        x.o = permute_cols(&x.o, &order);
+    }
 }
 
 /// The adaptive rule of Bhattacharya & Dunson: with probability `exp(B0 + B1 t)`, drop the factors whose

@@ -33,10 +33,11 @@
 //! leaves the conditional invariant. Points of zero prior weight (terms the factors do not have) are
 //! excluded as everywhere else.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 
+use super::factor_cell::CellSums;
+pub use super::factor_cell::candidates;
+use super::factor_interweave;
 use super::fixed::Fixed;
 use super::scores::{trait_side, TraitSide};
 use super::state::{FactorState, TraitState};
@@ -110,46 +111,16 @@ impl Collapsed {
     }
 }
 
-/// The grid points a factor at point `cur` may move to: positive prior weight and, with other terms,
-/// the same set of active other terms.
-fn candidates(fx: &Fixed, cur: usize) -> Vec<usize> {
-    let lp = &fx.tables.log_prior_factors;
-    let grid = &fx.priors.grid;
-    let active = |g: usize| -> Vec<bool> {
-        match &fx.others {
-            Some(x) => x.terms.iter().map(|t| grid.share(g, t.term) > 0.0).collect(),
-            None => Vec::new(),
-        }
-    };
-    let a0 = active(cur);
-    (0..fx.n_grid()).filter(|&g| lp[g].is_finite() && active(g) == a0).collect()
+/// Log-posterior (up to a constant) of factor h's grid point with its scores integrated out, from the
+/// row statistics `q`, `t` of [`Collapsed::stats`]; minus infinity outside its cell ([`candidates`]).
+pub fn grid_logpost(fx: &Fixed, fs: &FactorState, h: usize, q: &[f64], t: &[f64]) -> Vec<f64> {
+    grid_logpost_cell(fx, fs, h, &CellSums::new(fx, fs, h, fs.h2[h], q, t, false))
 }
 
-/// Log-posterior (up to a constant) of factor h's grid point with its scores integrated out, from the
-/// row statistics `q`, `t` of [`Collapsed::stats`]; minus infinity outside [`candidates`].
-pub fn grid_logpost(fx: &Fixed, fs: &FactorState, h: usize, q: &[f64], t: &[f64]) -> Vec<f64> {
-    let ng = fx.n_grid();
-    let cand = candidates(fx, fs.h2[h]);
-    let (rs, ef, s) = (&fx.tables.rot_share, &fx.tables.efrac, &fx.rot.s);
-    // The rotated part depends on g only through (aR_g, e_g): once per distinct pair.
-    let mut pairs: Vec<(u64, u64)> = cand.iter().map(|&g| (rs[g].to_bits(), ef[g].to_bits())).collect();
-    pairs.sort_unstable();
-    pairs.dedup();
-    let vals: Vec<f64> = pairs
-        .par_iter()
-        .map(|&(a, e)| {
-            let (a, e) = (f64::from_bits(a), f64::from_bits(e));
-            let mut l = 0.0;
-            for i in 0..q.len() {
-                let d = a * s[i] + e;
-                let den = 1.0 + d * q[i];
-                l += -0.5 * den.ln() + 0.5 * d * t[i] * t[i] / den;
-            }
-            l
-        })
-        .collect();
-    let rot: HashMap<(u64, u64), f64> = pairs.into_iter().zip(vals).collect();
-    // Prior of the factor's other effects: sum_m r_m ln a_m + ln|K_m| + quad_m / a_m over active terms.
+/// [`grid_logpost`] from the cell's sums: `log prior_g - A0/2 + A1/2` plus the prior of the factor's other
+/// effects, `-1/2 sum_m [r_m ln a_gm + ln|K_m| + uF_hm' K_m^-1 uF_hm / a_gm]` over the active terms.
+pub fn grid_logpost_cell(fx: &Fixed, fs: &FactorState, h: usize, cell: &CellSums) -> Vec<f64> {
+    // Prior of the factor's other effects: quadratic forms uF_hm' K_m^-1 uF_hm.
     let quads: Vec<f64> = match (&fx.others, &fs.other) {
         (Some(x), Some(eff)) => {
             let u = eff.u.col(h);
@@ -166,10 +137,9 @@ pub fn grid_logpost(fx: &Fixed, fs: &FactorState, h: usize, q: &[f64], t: &[f64]
         }
         _ => Vec::new(),
     };
-    let mut lp = vec![f64::NEG_INFINITY; ng];
-    for &g in &cand {
-        let rot_g = rot.get(&(rs[g].to_bits(), ef[g].to_bits())).copied().unwrap_or(f64::NEG_INFINITY);
-        let mut l = fx.tables.log_prior_factors[g] + rot_g;
+    let mut lp = vec![f64::NEG_INFINITY; fx.n_grid()];
+    for (&g, &pr) in cell.cand.iter().zip(&cell.pair) {
+        let mut l = fx.tables.log_prior_factors[g] - 0.5 * cell.a0[pr] + 0.5 * cell.a1[pr];
         if let Some(x) = &fx.others {
             for (tm, qm) in x.terms.iter().zip(&quads) {
                 let a = fx.priors.grid.share(g, tm.term);
@@ -183,7 +153,8 @@ pub fn grid_logpost(fx: &Fixed, fs: &FactorState, h: usize, q: &[f64], t: &[f64]
     lp
 }
 
-/// Block 3b: `(aF_h, f_h)` for each factor in turn, `aF_h` with `f_h` integrated out, then `f_h`.
+/// Block 3b: `(aF_h, f_h)` for each factor in turn, `aF_h` with `f_h` integrated out (with other terms
+/// twice: given `uF_h`, then given it standardised, [`factor_interweave`]), then `f_h`.
 /// `scratch` is the chain's reused n x p space (see [`super::workspace`]).
 pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it: usize, scratch: &mut Dense) {
     let (n, k) = (fx.n, fs.ft.ncol);
@@ -194,12 +165,15 @@ pub fn sample(fx: &Fixed, yt: &Dense, tr: &TraitState, fs: &mut FactorState, it:
     let seed = fx.settings.seed;
     let s = &fx.rot.s;
     for h in 0..k {
-        let (q, t) = st.stats(fs, h);
-        let lp = grid_logpost(fx, fs, h, &q, &t);
+        let (q, mut t) = st.stats(fs, h);
+        let cell = CellSums::new(fx, fs, h, fs.h2[h], &q, &t, true);
+        let lp = grid_logpost_cell(fx, fs, h, &cell);
         let g = categorical_log(&mut task_rng(seed, Block::FactorCollapsed, 2 * h, it), &lp);
         if !lp[g].is_finite() {
             continue;
         }
+        // Again with the other effects standardised (they and the prior means move with the point).
+        let g = factor_interweave::sample(fx, fs, &mut st.mf, h, g, &cell, &q, &mut t, it);
         let (a, e) = (fx.tables.rot_share[g], fx.tables.efrac[g]);
         let m = st.mf.col(h);
         let z: Vec<f64> = (0..n.div_ceil(ROWS))

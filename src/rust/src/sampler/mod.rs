@@ -9,7 +9,9 @@
 mod adapt;
 pub mod archive;
 pub mod checkpoint;
+pub mod factor_cell;
 pub mod factor_collapsed;
+pub mod factor_interweave;
 mod factor_fixed;
 pub mod fixed;
 pub mod h2;
