@@ -92,11 +92,13 @@
 #' models), the number of factors stays fixed.
 #'
 #' Few traits (at most 10, `n_factors` not given): the model has `(M + 1) p`
-#' factors for `M` random-effect terms and keeps them all, enough for an
-#' unstructured covariance matrix of every term and of the residual (as
+#' factors for the `M` random-effect terms that act on the factors (all, or
+#' those of `factor_formula`) and keeps them all, enough for an
+#' unstructured covariance matrix of every such term and of the residual (as
 #' MCMCglmm's `us()` structures; the shrinkage prior still shrinks factors the
-#' data do not need), and the traits' own variances `psi` are purely residual
-#' (unless `prior$h2$trait` is given non-uniform), so that every term's
+#' data do not need), and the traits' own variances `psi` have no share of
+#' those terms (unless `prior$h2$trait` is given non-uniform; a term left out
+#' of `factor_formula` stays the traits' own), so that every such term's
 #' variance comes through the factors together with its covariances; a
 #' trait's own share of a term would otherwise take that term's variance
 #' without covariance and shrink its correlations toward 0. The adaptive rule would often keep a single factor for
@@ -175,7 +177,8 @@
 #'   `e_ij ~ N(0, 1 / w_ij)`, on top of the model's own residual.
 #' @param n_factors Number of latent factors `k` (a whole number >= 0); with
 #'   `adapt = TRUE` the starting number. `NULL` (default): with at most 10
-#'   traits, `(M + 1) p` factors for `p` traits and `M` random-effect terms,
+#'   traits, `(M + 1) p` factors for `p` traits and `M` random-effect terms
+#'   acting on the factors,
 #'   kept (not adapted), which is enough for an unstructured covariance matrix
 #'   of every term and of the residual, as MCMCglmm's `us()` structures; with
 #'   more traits, `min(10, p)` factors to start, adapted.
@@ -250,8 +253,12 @@
 #' @param collapse_factors Also draw each factor's variance proportions with
 #'   its scores integrated out, then its scores (a partially collapsed Gibbs
 #'   step that mixes much faster when the traits are few): `NULL` (default)
-#'   does so with at most 50 traits, `TRUE` / `FALSE` always / never. It
-#'   costs one more pass over the n x p residuals per factor and iteration.
+#'   does so with at most 50 traits, `TRUE` / `FALSE` always / never. With
+#'   further random-effect terms in `factor_formula` the proportions are drawn
+#'   a second time with the factor's effects of those terms standardised
+#'   (ancillarity-sufficiency interweaving), which moves the factors' shares
+#'   of those terms faster. It costs one more pass over the n x p residuals
+#'   per iteration.
 #' @param draws_chunk Draws per chunk on disk (`NULL`: about 64 MB of
 #'   loadings, at most 100 draws).
 #'

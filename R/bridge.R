@@ -34,15 +34,16 @@ slam_build_input <- function(formula, data = NULL, relmat = list(), factor_formu
                                relmat = relmat, family = family, weights = weights)
   obs <- slam_sampler_scale(parsed)
   p <- ncol(parsed$Y)
-  n_terms <- length(parsed$terms)
-  # few traits: enough factors, kept, for an unstructured covariance of every term (see slam_few_traits)
+  # few traits: enough factors, kept, for an unstructured covariance of every term that acts on the
+  # factors (see slam_few_traits)
+  n_factor_terms <- length(parsed$factor_terms)
   few <- is.null(k) && p <= slam_few_traits
-  if (is.null(k)) k <- if (few) as.integer((n_terms + 1L) * p) else as.integer(min(10L, p))
+  if (is.null(k)) k <- if (few) as.integer((n_factor_terms + 1L) * p) else as.integer(min(10L, p))
   if (is.null(adapt)) adapt <- !few
-  # ... and the traits' own variances purely residual, unless the user set their grid prior
+  # ... and the traits' own shares of those terms 0, unless the user set their grid prior
   w <- prior$h2$trait
-  if (few && n_terms > 0L && is.numeric(w) && max(abs(w - w[1L])) < 1e-12) {
-    prior$h2$trait <- slam_few_traits_trait_prior
+  if (few && n_factor_terms > 0L && is.numeric(w) && max(abs(w - w[1L])) < 1e-12) {
+    prior$h2$trait <- slam_few_traits_trait_prior(parsed$factor_terms)
   }
   k_max <- check_max_factors(max_factors, k, p)
   collapse <- if (is.null(collapse_factors)) p <= slam_collapse_max_traits else
@@ -359,16 +360,18 @@ slam_standardize <- function(Y, has_intercept = TRUE, standardize = rep(TRUE, nc
 #' Up to this many traits, the default model has (M + 1) p factors, kept
 #' through burn-in (no adaptation)
 #'
-#' With M random-effect terms, (M + 1) p factors are enough for an
-#' unstructured p x p covariance matrix of every term and of the residual, as
+#' With M random-effect terms acting on the factors (those of
+#' `factor_formula`), (M + 1) p factors are enough for an
+#' unstructured p x p covariance matrix of every such term and of the residual, as
 #' MCMCglmm's `us()` structures give (p factors per matrix; the shrinkage
 #' prior still shrinks the ones the data do not need). With the adaptive rule
 #' and few traits the number of factors can fall to one, which forces every
 #' term's covariance between traits to share one pattern of signs. Above this
 #' many traits the factor model is the point: min(10, p) factors, adapted.
-#' With few traits the trait-specific variances are purely residual (grid
-#' prior weight only on the point where every term's share is 0), so that a
-#' term's variance can only come through the factors, with their covariances:
+#' With few traits the trait-specific variances have no share of those terms
+#' (grid prior weight only where their shares are 0; terms left out of
+#' `factor_formula` stay the traits' own), so that such a term's variance can
+#' only come through the factors, with their covariances:
 #' otherwise each trait's own share takes the variance of a minor term
 #' without any covariance and shrinks that term's correlations toward 0 (blue
 #' tits: dam and foster-nest correlations -0.14 and 0.16 against glmmTMB's
@@ -378,8 +381,21 @@ slam_standardize <- function(Y, has_intercept = TRUE, standardize = rep(TRUE, nc
 slam_few_traits <- 10L
 
 #' The traits' grid prior with few traits (see slam_few_traits)
+#'
+#' Weight 1 where the traits' own shares of every term that acts on the
+#' factors are 0, so that those terms' variances come through the factors with
+#' their covariances; a term left out of `factor_formula` stays the traits'
+#' own (its share free), or it would get no variance at all.
+#' @param factor_terms names of the terms that act on the factors.
+#' @return a function of the grid matrix (columns named by the terms).
 #' @noRd
-slam_few_traits_trait_prior <- function(g) as.numeric(rowSums(as.matrix(g)) == 0)
+slam_few_traits_trait_prior <- function(factor_terms) {
+  function(g) {
+    g <- as.matrix(g)
+    on <- if (is.null(colnames(g))) seq_len(ncol(g)) else intersect(colnames(g), factor_terms)
+    as.numeric(rowSums(g[, on, drop = FALSE]) == 0)
+  }
+}
 
 #' Up to this many traits, each factor's variance proportions are also drawn
 #' with its scores integrated out (`collapse_factors = NULL`)

@@ -2,12 +2,12 @@
 # the identified quantities of four factor models, run with fixed nitt / burnin / thin.
 #
 #   Rscript bench/mixing.R LABEL [--lib=PATH] [--data=DIR] [--only=gryphon,bluetits,mice,sim]
-#                                [--scale=1] [--threads=2] [--control=NAME=VALUE]
+#                                [--scale=1] [--threads=2] [--seed=11] [--control=NAME=VALUE]
 #
 # LABEL names the output, bench/results/mixing-LABEL.md (a markdown table; one row per model and
 # group of quantities) and bench/results/mixing-LABEL.csv (one row per quantity). --lib puts a library
 # first on .libPaths() (to compare an installed build with another); --scale multiplies nitt, burnin
-# and thin (0.2 for a quick look); --control passes one more argument to SLAMglmm() (e.g.
+# and thin (0.2 for a quick look); --seed sets the seed of every run; --control passes one more argument to SLAMglmm() (e.g.
 # --control=collapse_factors=FALSE where the build has such a switch).
 #
 # Models (adapt = FALSE: the number of factors is fixed, so every run samples the same model):
@@ -17,7 +17,9 @@
 #   (1 | fosternest), factor_formula ~ (1 | animal) + (1 | dam), 2 factors (the vignette's model);
 # * mice (Valdar et al. 2006): the 17 blood biochemistry traits ~ GENDER + (1 | SUBJECT.NAME) with the
 #   pedigree relationship matrix, 6 factors;
-# * sim: bench/bench.R's "small" size, (n, p, k) = (500, 200, 15), Y ~ 1 + (1 | id), 15 factors.
+# * sim: bench/bench.R's "small" size, (n, p, k) = (500, 200, 15), Y ~ 1 + (1 | id), 15 factors;
+# * gryphon_default, bluetits_default (not run unless named in --only): the same models with the
+#   package's defaults for few traits (n_factors and adapt not given).
 #
 # Quantities, computed per draw from Lambda, h2F, h2 and psi (as VarCorr() forms them):
 # h2_total of every trait; entries (lower triangle with diagonal) of every G_m and of R, and the
@@ -38,6 +40,7 @@ data_dir <- opt("data", "/work/shared/data")
 only <- strsplit(opt("only", "gryphon,bluetits,mice,sim"), ",")[[1]]
 scale <- as.numeric(opt("scale", "1"))
 threads <- as.integer(opt("threads", "2"))
+seed <- as.integer(opt("seed", "11"))
 ctrl <- grep("^--control=", args, value = TRUE)
 extra <- list()
 for (c in ctrl) {
@@ -65,6 +68,15 @@ models$bluetits <- function() {
                    factor_formula = ~ (1 | animal) + (1 | dam), n_factors = 2),
        nitt = 20000, burnin = 2000, thin = 18)
 }
+# The same two models with the package's defaults for few traits (n_factors and adapt not given:
+# (M + 1) p factors, all kept, the traits' own shares purely residual).
+with_defaults <- function(spec) {
+  spec$args$n_factors <- NULL
+  spec$defaults <- TRUE
+  spec
+}
+models$gryphon_default <- function() with_defaults(models$gryphon())
+models$bluetits_default <- function() with_defaults(models$bluetits())
 models$mice <- function() {
   ph <- utils::read.csv(file.path(data_dir, "mice/mice_pheno.csv"), stringsAsFactors = TRUE)
   A <- as.matrix(utils::read.csv(gzfile(file.path(data_dir, "mice/mice_A_pedigree_relationship.csv.gz")),
@@ -164,7 +176,8 @@ for (nm in only) {
   a <- c(spec$args, list(nitt = round(spec$nitt * scale), burnin = round(spec$burnin * scale),
                          thin = max(1L, round(spec$thin * scale)), threads = threads, verbose = FALSE,
                          adapt = FALSE), extra)
-  set.seed(11)
+  if (isTRUE(spec$defaults)) a$adapt <- NULL
+  set.seed(seed)
   t0 <- proc.time()[["elapsed"]]
   fit <- do.call(SLAMglmm, a)
   secs <- proc.time()[["elapsed"]] - t0

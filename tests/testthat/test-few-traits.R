@@ -46,3 +46,24 @@ test_that("two traits with genetic and residual correlations of opposite signs a
   expect_gt(rg, 0.35)
   expect_lt(re, -0.35)
 })
+
+test_that("few traits: a term left out of factor_formula stays the traits' own", {
+  data(slam_pheno, slam_kinship, package = "SLAMglmm", envir = environment())
+  d <- slam_pheno
+  # a strong sire effect that only the traits' own shares can carry
+  set.seed(5)
+  s <- stats::rnorm(nlevels(d$sire), sd = 3)
+  d$y1 <- d$y1 + s[d$sire]
+  set.seed(6)
+  fit <- SLAMglmm(cbind(y1, y2) ~ sex + (1 | animal) + (1 | sire), data = d,
+                  relmat = list(animal = slam_kinship), factor_formula = ~ (1 | animal),
+                  nitt = 600, burnin = 200, thin = 2, verbose = FALSE)
+  # (M + 1) p factors for the one term on the factors
+  expect_identical(fit$n_factors, 4L)
+  g <- fit$prior$h2_grid
+  w <- fit$prior$h2$trait
+  expect_true(all(w[g[, "animal"] > 0] == 0))
+  expect_gt(sum(w[g[, "animal"] == 0 & g[, "sire"] > 0]), 0)
+  # the sire variance of y1 is found (about 9 on the data scale, 15 sires)
+  expect_gt(VarCorr(fit)$sire[1, 1], 2)
+})

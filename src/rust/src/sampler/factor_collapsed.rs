@@ -31,7 +31,9 @@
 //! share of 0 makes `uF_hm = 0` a point mass, so densities on either side of it are not comparable); a
 //! Gibbs draw from the conditional restricted to the cell of a partition that contains the current point
 //! leaves the conditional invariant. Points of zero prior weight (terms the factors do not have) are
-//! excluded as everywhere else.
+//! excluded as everywhere else. Conditioning on `uF_h` ties the other terms' shares to those effects, so
+//! the point is drawn a second time given the effects standardised ([`super::factor_interweave`]) before
+//! the scores are drawn. Both draws use the row sums of [`super::factor_cell`].
 
 use rayon::prelude::*;
 
