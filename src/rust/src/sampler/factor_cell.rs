@@ -103,29 +103,35 @@ impl CellSums {
                 })
             })
             .collect();
+        // Row products that do not depend on the pair: q_i t_i o_mi, and q_i^2 o_mi o_m'i for m <= m'.
+        let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
+        let qt: Vec<Vec<f64>> = active.iter().map(|tm| (0..q.len()).map(|i| q[i] * t[i] * tm.o[i]).collect()).collect();
+        let mut qq2: Vec<(usize, usize, Vec<f64>)> = Vec::new();
+        for (mm, tm) in active.iter().enumerate() {
+            for (m2, t2) in active.iter().enumerate().skip(mm) {
+                qq2.push((mm, m2, (0..q.len()).map(|i| q[i] * q[i] * tm.o[i] * t2.o[i]).collect()));
+            }
+        }
         let sums: Vec<(f64, f64, Vec<f64>, Vec<f64>)> = pairs
             .par_iter()
             .map(|&(a, e)| {
                 let (mut a0, mut a1) = (0.0, 0.0);
-                let (mut b, mut c) = (vec![0.0; m], vec![0.0; m * m]);
-                for i in 0..q.len() {
-                    let d = a * s[i] + e;
-                    let den = 1.0 + d * q[i];
-                    let r = d / den;
-                    a0 += den.ln();
-                    a1 += r * t[i] * t[i];
-                    for (mm, tm) in active.iter().enumerate() {
-                        let rq = r * q[i] * tm.o[i];
-                        b[mm] += rq * t[i];
-                        for (m2, t2) in active.iter().enumerate().skip(mm) {
-                            c[m2 * m + mm] += rq * q[i] * t2.o[i];
-                        }
-                    }
-                }
-                for mm in 0..m {
-                    for m2 in 0..mm {
-                        c[m2 * m + mm] = c[mm * m + m2];
-                    }
+                let r: Vec<f64> = (0..q.len())
+                    .map(|i| {
+                        let d = a * s[i] + e;
+                        let den = 1.0 + d * q[i];
+                        let r = d / den;
+                        a0 += den.ln();
+                        a1 += r * t[i] * t[i];
+                        r
+                    })
+                    .collect();
+                let b: Vec<f64> = qt.iter().map(|v| dot(&r, v)).collect();
+                let mut c = vec![0.0; m * m];
+                for (mm, m2, v) in &qq2 {
+                    let x = dot(&r, v);
+                    c[m2 * m + mm] = x;
+                    c[mm * m + m2] = x;
                 }
                 (a0, a1, b, c)
             })
