@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{normalize_log, resid};
-use slamglmm::linalg::{cholesky_in_place, solve_lower, solve_upper_t, Dense};
+use common::{inv_logdet, normalize_log, resid};
+use slamglmm::linalg::Dense;
 use slamglmm::Chain;
 use slamglmm::{ModelData, Priors, Settings, Term};
 
@@ -72,23 +72,6 @@ fn vmat(h2: f64) -> Dense {
         }
     }
     v
-}
-
-/// Inverse and log-determinant of an SPD matrix.
-fn inv_logdet(a: &Dense) -> (Dense, f64) {
-    let n = a.nrow;
-    let mut l = a.data.clone();
-    assert!(cholesky_in_place(&mut l, n));
-    let logdet = 2.0 * (0..n).map(|i| l[i * n + i].ln()).sum::<f64>();
-    let mut inv = Dense::zeros(n, n);
-    for j in 0..n {
-        let mut e = vec![0.0; n];
-        e[j] = 1.0;
-        solve_lower(&l, n, &mut e);
-        solve_upper_t(&l, n, &mut e);
-        inv.col_mut(j).copy_from_slice(&e);
-    }
-    (inv, logdet)
 }
 
 fn quad(a: &Dense, x: &[f64], y: &[f64]) -> f64 {

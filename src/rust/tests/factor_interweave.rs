@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use slamglmm::linalg::{cholesky_in_place, solve_lower, solve_upper_t, Dense};
+use slamglmm::linalg::Dense;
 use slamglmm::sampler::factor_collapsed::Collapsed;
 use slamglmm::sampler::factor_interweave;
 use slamglmm::sampler::others::Effects;
@@ -118,17 +118,7 @@ fn dense_cov(sm: &Chain, g: usize, with_other: bool) -> Dense {
 
 /// Inverse of an SPD matrix.
 fn inverse(a: &Dense) -> Dense {
-    let n = a.nrow;
-    let mut l = a.data.clone();
-    assert!(cholesky_in_place(&mut l, n));
-    let mut inv = Dense::zeros(n, n);
-    for j in 0..n {
-        let col = inv.col_mut(j);
-        col[j] = 1.0;
-        solve_lower(&l, n, col);
-        solve_upper_t(&l, n, col);
-    }
-    inv
+    inv_logdet(a).0
 }
 
 /// Mean and variances of the factor's scores (original space) given grid point g, with its other effects

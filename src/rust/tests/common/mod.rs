@@ -1,7 +1,7 @@
 //! Shared helpers of the integration tests.
 #![allow(dead_code)]
 
-use slamglmm::linalg::{cholesky_in_place, solve_lower};
+use slamglmm::linalg::{cholesky_in_place, solve_lower, solve_upper_t};
 use slamglmm::simulate::{simulate, Simulated, Truth};
 use slamglmm::sampler::residuals;
 use slamglmm::{run, Chain, Dense, ModelData, Posterior, Priors, Settings, Silent, Term};
@@ -103,6 +103,23 @@ pub fn mvn_logdens(v: &Dense, scale: f64, r: &[f64]) -> f64 {
     let mut x = r.to_vec();
     solve_lower(&l, n, &mut x);
     -0.5 * (2.0 * (0..n).map(|i| l[i * n + i].ln()).sum::<f64>() + x.iter().map(|v| v * v).sum::<f64>())
+}
+
+/// Inverse and log-determinant of an SPD matrix.
+pub fn inv_logdet(a: &Dense) -> (Dense, f64) {
+    let n = a.nrow;
+    let mut l = a.data.clone();
+    assert!(cholesky_in_place(&mut l, n));
+    let logdet = 2.0 * (0..n).map(|i| l[i * n + i].ln()).sum::<f64>();
+    let mut inv = Dense::zeros(n, n);
+    for j in 0..n {
+        let mut e = vec![0.0; n];
+        e[j] = 1.0;
+        solve_lower(&l, n, &mut e);
+        solve_upper_t(&l, n, &mut e);
+        inv.col_mut(j).copy_from_slice(&e);
+    }
+    (inv, logdet)
 }
 
 /// Probabilities from log weights.
