@@ -23,6 +23,8 @@ pub enum Block {
     LinkParams = 8,
     /// Factor grid points with their scores integrated out, then the scores (`factor_collapsed.rs`).
     FactorCollapsed = 9,
+    /// Rotations of pairs of factors (`factor_rotation.rs`).
+    FactorRotation = 10,
 }
 
 /// The generator of one task in one iteration.

@@ -42,7 +42,17 @@ fn prior_truth(priors: &Priors, p: usize, k: usize, seed: u64) -> Truth {
 
 #[test]
 fn simulation_based_calibration_of_identified_quantities() {
-    let (p, k) = (2, 1);
+    sbc_identified(2, 1);
+}
+
+/// Two factors: blocks 3b and 4b (rotations of the pair) run in every iteration.
+#[test]
+fn simulation_based_calibration_with_two_factors() {
+    sbc_identified(3, 2);
+}
+
+/// SBC of psi and h2_total of every trait, p traits and k factors.
+fn sbc_identified(p: usize, k: usize) {
     let kin = half_sib_kinship(10, 3);
     let priors = one_term_priors(vec![0.0, 0.2, 0.4, 0.6, 0.8], vec![0.2; 5], vec![0.2; 5]);
     let reps = 250;

@@ -12,6 +12,7 @@ pub mod checkpoint;
 pub mod factor_cell;
 pub mod factor_collapsed;
 pub mod factor_interweave;
+pub mod factor_rotation;
 mod factor_fixed;
 pub mod fixed;
 pub mod h2;
@@ -129,6 +130,12 @@ impl Chain {
         scores::sample(&self.fixed, &st.yt, &st.traits, &mut st.factors, it, &mut self.work.np, &self.failures);
     }
 
+    /// Block 4b: rotations of pairs of factors, drawn from their orbits (with block 3b).
+    pub fn step_factor_rotation(&mut self, it: usize) {
+        let st = &mut self.state;
+        factor_rotation::sample(&self.fixed, &mut st.traits, &st.shrink, &mut st.factors, it);
+    }
+
     /// Block 5: shrinkage of the loadings and the shared fixed-effect variances.
     pub fn step_hyper(&mut self, it: usize) {
         let st = &mut self.state;
@@ -167,6 +174,9 @@ impl Chain {
                 self.step_factor_collapsed(it);
             }
             self.step_scores(it);
+            if self.fixed.settings.collapse_factors {
+                self.step_factor_rotation(it);
+            }
         }
         self.step_hyper(it);
         self.step_adapt(it);
