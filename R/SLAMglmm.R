@@ -257,8 +257,11 @@
 #'   further random-effect terms in `factor_formula` the proportions are drawn
 #'   a second time with the factor's effects of those terms standardised
 #'   (ancillarity-sufficiency interweaving), which moves the factors' shares
-#'   of those terms faster. It costs one more pass over the n x p residuals
-#'   per iteration.
+#'   of those terms faster; and each pair of factors is rotated by an angle
+#'   drawn from its conditional (the likelihood depends on the factors only
+#'   through `F Lambda'`), so that a trait's variance does not drift slowly
+#'   from one factor to another. It costs one more pass over the n x p
+#'   residuals per iteration, and O(n + p) per pair of factors.
 #' @param draws_chunk Draws per chunk on disk (`NULL`: about 64 MB of
 #'   loadings, at most 100 draws).
 #'

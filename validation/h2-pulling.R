@@ -1,6 +1,7 @@
 # Issue 10, per-trait variance proportions: is the h2 of a multi-trait fit pulled toward the mean?
 #
 #   Rscript validation/h2-pulling.R [--lib=PATH] [--data=DIR] [--only=mice,sim] [--seeds=1]
+#                                   [--settings=default_k10,...] [--out=CSV]
 #
 # For every setting: the posterior mean of h2_total (h2(fit)) of each trait, regressed on the
 # single-trait REML h2 (mice; Potassium, 153 records, is in the fit but left out of the regression) or
@@ -144,6 +145,8 @@ settings <- list(
   nocollapse = list(collapse_factors = FALSE),
   long_12000 = list(nitt = 12000, burnin = 2000, thin = 10)
 )
+pick <- opt("settings", "")
+if (nzchar(pick)) settings <- settings[strsplit(pick, ",")[[1]]]
 rows <- list()
 add <- function(data_name, r, seed) {
   rows[[length(rows) + 1L]] <<- cbind(data = data_name, seed = seed, r$row)

@@ -130,7 +130,8 @@ impl Chain {
         scores::sample(&self.fixed, &st.yt, &st.traits, &mut st.factors, it, &mut self.work.np, &self.failures);
     }
 
-    /// Block 4b: rotations of pairs of factors, drawn from their orbits (with block 3b).
+    /// Block 4b: rotations of pairs of factors, drawn from their orbits (with block 3b, once the number
+    /// of factors is fixed).
     pub fn step_factor_rotation(&mut self, it: usize) {
         let st = &mut self.state;
         factor_rotation::sample(&self.fixed, &mut st.traits, &st.shrink, &mut st.factors, it);
@@ -174,7 +175,10 @@ impl Chain {
                 self.step_factor_collapsed(it);
             }
             self.step_scores(it);
-            if self.fixed.settings.collapse_factors {
+            // Not while the number of factors adapts: rotations gather the loadings into the least
+            // shrunk columns, and the adaptive rule would then drop the others (mice: 12 factors -> 1).
+            let adapting = self.fixed.settings.adapt && it <= self.fixed.settings.burnin;
+            if self.fixed.settings.collapse_factors && !adapting {
                 self.step_factor_rotation(it);
             }
         }
