@@ -48,9 +48,8 @@ impl Sums {
         v[5] += wl * hl;
     }
 
-    /// `Q(t)` of the module doc.
-    fn q(&self, t: f64) -> f64 {
-        let (c, s) = (t.cos(), t.sin());
+    /// `Q(t)` of the module doc, at `(c, s) = (cos t, sin t)`.
+    fn q(&self, (c, s): (f64, f64)) -> f64 {
         let v = &self.0;
         c * c * (v[0] + v[4]) + s * s * (v[1] + v[3]) + 2.0 * c * s * (v[2] - v[5])
     }
@@ -99,15 +98,20 @@ fn rotatable(fx: &Fixed, fs: &FactorState, h: usize, l: usize) -> bool {
     }
 }
 
-/// The prior sums of the pair (h, l) (module doc).
-fn pair_sums(fx: &Fixed, tr: &TraitState, shrink: &ShrinkState, fs: &FactorState, w: &Work, h: usize, l: usize) -> Sums {
+/// `(cos t, sin t)` of the rotations of the group.
+fn angles() -> Vec<(f64, f64)> {
+    (0..ANGLES).map(|a| 2.0 * PI * a as f64 / ANGLES as f64).map(|t| (t.cos(), t.sin())).collect()
+}
+
+/// The prior sums of the pair (h, l) (module doc); `tau` from [`ShrinkState::tau`].
+#[allow(clippy::too_many_arguments)]
+fn pair_sums(fx: &Fixed, tr: &TraitState, shrink: &ShrinkState, tau: &[f64], fs: &FactorState, w: &Work, h: usize, l: usize) -> Sums {
     let mut s = Sums::default();
     let (wh, wl) = (&fx.tables.w[fs.h2[h]], &fx.tables.w[fs.h2[l]]);
     let (eh, el) = (w.e.col(h), w.e.col(l));
     for i in 0..fx.n {
         s.add(wh[i], wl[i], eh[i], el[i]);
     }
-    let tau = shrink.tau();
     for j in 0..fx.p {
         let ip = 1.0 / tr.psi[j];
         s.add(shrink.phi.get(j, h) * tau[h] * ip, shrink.phi.get(j, l) * tau[l] * ip, tr.lambda.get(j, h), tr.lambda.get(j, l));
@@ -141,13 +145,12 @@ fn pair_sums(fx: &Fixed, tr: &TraitState, shrink: &ShrinkState, fs: &FactorState
 /// a = 0..ANGLES, relative to the current state.
 pub fn orbit_logpost(fx: &Fixed, tr: &TraitState, shrink: &ShrinkState, fs: &FactorState, h: usize, l: usize) -> Vec<f64> {
     let w = work(fx, fs);
-    let s = pair_sums(fx, tr, shrink, fs, &w, h, l);
-    (0..ANGLES).map(|a| -0.5 * s.q(2.0 * PI * a as f64 / ANGLES as f64)).collect()
+    let s = pair_sums(fx, tr, shrink, &shrink.tau(), fs, &w, h, l);
+    angles().into_iter().map(|cs| -0.5 * s.q(cs)).collect()
 }
 
-/// Rotates columns h and l of `m` by angle t.
-fn rotate(m: &mut Dense, h: usize, l: usize, t: f64) {
-    let (c, s) = (t.cos(), t.sin());
+/// Rotates columns h and l of `m` by the angle of `(c, s) = (cos t, sin t)`.
+fn rotate(m: &mut Dense, h: usize, l: usize, (c, s): (f64, f64)) {
     let n = m.nrow;
     for i in 0..n {
         let (xh, xl) = (m.data[h * n + i], m.data[l * n + i]);
@@ -163,6 +166,7 @@ pub fn sample(fx: &Fixed, tr: &mut TraitState, shrink: &ShrinkState, fs: &mut Fa
         return;
     }
     let mut w = work(fx, fs);
+    let (cs, tau) = (angles(), shrink.tau());
     let mut pair = 0;
     for h in 0..k {
         for l in (h + 1)..k {
@@ -170,13 +174,13 @@ pub fn sample(fx: &Fixed, tr: &mut TraitState, shrink: &ShrinkState, fs: &mut Fa
             if !rotatable(fx, fs, h, l) {
                 continue;
             }
-            let s = pair_sums(fx, tr, shrink, fs, &w, h, l);
-            let lp: Vec<f64> = (0..ANGLES).map(|a| -0.5 * s.q(2.0 * PI * a as f64 / ANGLES as f64)).collect();
+            let s = pair_sums(fx, tr, shrink, &tau, fs, &w, h, l);
+            let lp: Vec<f64> = cs.iter().map(|&c| -0.5 * s.q(c)).collect();
             let a = categorical_log(&mut task_rng(fx.settings.seed, Block::FactorRotation, pair, it), &lp);
             if a == 0 {
                 continue;
             }
-            let t = 2.0 * PI * a as f64 / ANGLES as f64;
+            let t = cs[a];
             rotate(&mut fs.ft, h, l, t);
             rotate(&mut w.e, h, l, t);
             rotate(&mut tr.lambda, h, l, t);
