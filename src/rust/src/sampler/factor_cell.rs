@@ -19,19 +19,20 @@ use rayon::prelude::*;
 use super::fixed::Fixed;
 use super::state::FactorState;
 
+/// Which other (non-rotated) terms have a positive share at grid point g (empty without such terms).
+pub fn active_other_terms(fx: &Fixed, g: usize) -> Vec<bool> {
+    match &fx.others {
+        Some(x) => x.terms.iter().map(|t| fx.priors.grid.share(g, t.term) > 0.0).collect(),
+        None => Vec::new(),
+    }
+}
+
 /// The grid points a factor at point `cur` may move to: positive prior weight and, with other terms,
 /// the same set of active other terms.
 pub fn candidates(fx: &Fixed, cur: usize) -> Vec<usize> {
     let lp = &fx.tables.log_prior_factors;
-    let grid = &fx.priors.grid;
-    let active = |g: usize| -> Vec<bool> {
-        match &fx.others {
-            Some(x) => x.terms.iter().map(|t| grid.share(g, t.term) > 0.0).collect(),
-            None => Vec::new(),
-        }
-    };
-    let a0 = active(cur);
-    (0..fx.n_grid()).filter(|&g| lp[g].is_finite() && active(g) == a0).collect()
+    let a0 = active_other_terms(fx, cur);
+    (0..fx.n_grid()).filter(|&g| lp[g].is_finite() && active_other_terms(fx, g) == a0).collect()
 }
 
 /// An active other term of factor h at the current point: its index in the user's order and its

@@ -24,6 +24,7 @@
 
 use std::f64::consts::PI;
 
+use super::factor_cell::active_other_terms;
 use super::fixed::Fixed;
 use super::state::{FactorState, ShrinkState, TraitState};
 use crate::linalg::{gemm, Dense};
@@ -89,13 +90,7 @@ fn work(fx: &Fixed, fs: &FactorState) -> Work {
 
 /// Whether factors h and l have the same active other terms (only then may they rotate).
 fn rotatable(fx: &Fixed, fs: &FactorState, h: usize, l: usize) -> bool {
-    match &fx.others {
-        Some(x) => x.terms.iter().all(|tm| {
-            let g = &fx.priors.grid;
-            (g.share(fs.h2[h], tm.term) > 0.0) == (g.share(fs.h2[l], tm.term) > 0.0)
-        }),
-        None => true,
-    }
+    active_other_terms(fx, fs.h2[h]) == active_other_terms(fx, fs.h2[l])
 }
 
 /// `(cos t, sin t)` of the rotations of the group.
